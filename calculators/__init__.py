@@ -1,0 +1,1 @@
+"""Built-in ovserve calculators; importing this package registers them."""
