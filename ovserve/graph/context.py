@@ -1,0 +1,210 @@
+"""The three contexts a calculator sees: at expansion, at graph load, and per run.
+
+* `ExpandContext` — `Subgraph.expand`, once per graph load, while the graph is validated.
+* `GraphLoadContext` — `Calculator.load`, once per node per graph load, on the loading
+  thread, in side-packet dependency order. Heavy resources are created here.
+* `CalculatorContext` — `open` / `process` / `close` of one run, on an ovserve worker
+  thread. One context per node per run; never shared between runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, MutableMapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from google.protobuf.message import Message
+
+from ovserve.errors import InternalError
+from ovserve.graph.ports import Input, InputSidePacket, Output, Port
+from ovserve.graph.resources import ModelResolver
+
+if TYPE_CHECKING:
+    import openvino
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Message)
+
+
+class _OptionsMixin:
+    """`options(MsgType)` over the options found at validation (shared by all contexts)."""
+
+    node_name: str
+    _options: Message | None
+    _options_type: type[Message] | None
+
+    def options(self, msg_type: type[M]) -> M:
+        """The node's options as a fresh `msg_type` (defaults when the node gives none).
+
+        Raises:
+            InternalError: `msg_type` is not the type the calculator declared (a bug).
+        """
+        if self._options_type is not msg_type:
+            declared = self._options_type.__name__ if self._options_type else "none"
+            raise InternalError(f"{self.node_name}: options {msg_type.__name__} read, {declared} declared")
+        msg = msg_type()
+        if self._options is not None:
+            msg.MergeFrom(self._options)  # type: ignore[arg-type]  # same type, checked above
+        return msg
+
+
+class ExpandContext(_OptionsMixin):
+    """What `Subgraph.expand` may use: the node's options, paths and fresh names.
+
+    Attributes:
+        node_name: name of the node being expanded (unique in the graph).
+        graph_path: the graph.pbtxt file (for messages).
+        base_path: directory relative paths in options resolve against.
+    """
+
+    def __init__(
+        self,
+        *,
+        node_name: str,
+        graph_path: Path,
+        base_path: Path,
+        options: Message | None,
+        options_type: type[Message] | None,
+        taken_names: set[str],
+    ) -> None:
+        self.node_name = node_name
+        self.graph_path = graph_path
+        self.base_path = base_path
+        self._options = options
+        self._options_type = options_type
+        self._taken = taken_names
+
+    def unique_name(self, hint: str) -> str:
+        """A stream or side-packet name not used anywhere in the graph, derived from `hint`."""
+        base = "".join(c if c.isalnum() else "_" for c in f"{self.node_name}__{hint}".lower())
+        name, i = base, 1
+        while name in self._taken:
+            i += 1
+            name = f"{base}_{i}"
+        self._taken.add(name)
+        return name
+
+
+class GraphLoadContext(_OptionsMixin):
+    """What `Calculator.load` may use; valid only during that call.
+
+    Attributes:
+        node_name, graph_path, base_path: as in `ExpandContext`.
+        resolver: the server's models (`config.json` / `subconfig.json`).
+        side_packets: the node's input side packets by tag (`port_key` for indices > 0).
+        output_side_packets: where `load` stores the node's output side packets by tag;
+            each declared output side packet must be set before `load` returns.
+        node_state: any object `load` wants every run of this node to get as
+            `ctx.node_state` (shared by concurrent runs: make it immutable or thread-safe).
+    """
+
+    def __init__(
+        self,
+        *,
+        node_name: str,
+        graph_path: Path,
+        base_path: Path,
+        options: Message | None,
+        options_type: type[Message] | None,
+        resolver: ModelResolver,
+        core: Callable[[], openvino.Core],
+        side_packets: Mapping[str, object],
+        on_close: Callable[[Callable[[], None]], None],
+    ) -> None:
+        self.node_name = node_name
+        self.graph_path = graph_path
+        self.base_path = base_path
+        self._options = options
+        self._options_type = options_type
+        self.resolver = resolver
+        self._core = core
+        self.side_packets = side_packets
+        self.output_side_packets: dict[str, object] = {}
+        self.node_state: Any = None
+        self._on_close = on_close
+
+    @functools.cached_property
+    def core(self) -> openvino.Core:
+        """The process-wide `openvino.Core` (tokenizers extension loaded); shared, do not configure it."""
+        return self._core()
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """`path` if absolute, else relative to the graph's base path (OVMS semantics)."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_path / p)
+
+    def side(self, port: InputSidePacket[T]) -> T:
+        """The input side packet of `port` (KeyError if an optional one is unconnected)."""
+        value: T = self.side_packets[port.tag]  # type: ignore[assignment]
+        return value
+
+    def on_close(self, release: Callable[[], None]) -> None:
+        """Register a callback run once when the graph is closed (after its last run)."""
+        self._on_close(release)
+
+
+class CalculatorContext(_OptionsMixin):
+    """One node's view of one run. Created by the runner; used on one worker thread.
+
+    Attributes:
+        node_name: the node's name.
+        inputs: input-stream packets by tag (`port_key` for indices > 0); an unconnected
+            optional input is absent.
+        outputs: where `process` stores output packets by tag; only declared tags are accepted.
+        side_packets: input side packets by tag (produced at load; shared, do not mutate).
+        node_state: what `load` stored in `GraphLoadContext.node_state` (shared).
+    """
+
+    def __init__(
+        self,
+        *,
+        node_name: str,
+        inputs: Mapping[str, object],
+        output_tags: frozenset[str],
+        side_packets: Mapping[str, object],
+        options: Message | None,
+        options_type: type[Message] | None,
+        node_state: Any,
+    ) -> None:
+        self.node_name = node_name
+        self.inputs = inputs
+        self.outputs: MutableMapping[str, object] = _Outputs(node_name, output_tags)
+        self.side_packets = side_packets
+        self._options = options
+        self._options_type = options_type
+        self.node_state = node_state
+
+    def get(self, port: Input[T]) -> T:
+        """The packet on input `port` (KeyError if an optional input is unconnected)."""
+        value: T = self.inputs[port.tag]  # type: ignore[assignment]
+        return value
+
+    def set(self, port: Output[T], value: T) -> None:
+        """Emit `value` on output `port`."""
+        self.outputs[port.tag] = value
+
+    def side(self, port: InputSidePacket[T]) -> T:
+        """The input side packet of `port`."""
+        value: T = self.side_packets[port.tag]  # type: ignore[assignment]
+        return value
+
+    def has(self, port: Port[Any]) -> bool:
+        """Whether an optional input or side packet is connected and present."""
+        return port.tag in (self.side_packets if isinstance(port, InputSidePacket) else self.inputs)
+
+
+class _Outputs(dict[str, object]):
+    """A dict that refuses tags the calculator did not declare (catches typos at once)."""
+
+    def __init__(self, node_name: str, allowed: frozenset[str]) -> None:
+        super().__init__()
+        self._node_name = node_name
+        self._allowed = allowed
+
+    def __setitem__(self, key: str, value: object) -> None:
+        if key not in self._allowed:
+            raise InternalError(
+                f"{self._node_name}: output {key!r} is not declared (declared: {sorted(self._allowed)})"
+            )
+        super().__setitem__(key, value)

@@ -1,0 +1,67 @@
+"""`CalculatorContract`: what one node's calculator declares before the graph is served.
+
+The framework creates one contract per node while validating a graph and passes it to
+`Calculator.get_contract` (or `Subgraph.get_contract`). The calculator declares its ports
+and its options type; validation then checks the node's pbtxt against the declaration.
+Runs once per node per graph load, on the loading thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.protobuf.message import Message
+
+from ovserve.errors import InternalError
+from ovserve.graph.pb import NodeConfig
+from ovserve.graph.ports import Port, PortKind
+
+
+class CalculatorContract:
+    """Declarations of one node's calculator, filled by its `get_contract`.
+
+    Attributes:
+        node: the node's config as written (read-only by convention). A calculator may
+            look at it to make its contract depend on the node (MediaPipe allows the same).
+        node_name: the node's name, for messages.
+    """
+
+    def __init__(self, node: NodeConfig, node_name: str) -> None:
+        self.node = node
+        self.node_name = node_name
+        self._ports: dict[PortKind, dict[str, Port[Any]]] = {kind: {} for kind in PortKind}
+        self._options_type: type[Message] | None = None
+        self._options_required = False
+
+    def declare(self, *ports: Port[Any]) -> None:
+        """Declare ports (`Input`, `Output`, `InputSidePacket`, `OutputSidePacket`).
+
+        Raises:
+            InternalError: the same tag is declared twice for one kind (a calculator bug).
+        """
+        for port in ports:
+            table = self._ports[port.kind]
+            if port.tag in table:
+                raise InternalError(f"{self.node_name}: {port.kind.value} tag {port.tag!r} declared twice")
+            table[port.tag] = port
+
+    def set_options(self, msg_type: type[Message], *, required: bool = False) -> None:
+        """Declare the options message the node takes (at most one type per calculator).
+
+        With `required=True` a node without options of that type is rejected at load;
+        otherwise `ctx.options(msg_type)` returns the defaults when the node has none.
+        """
+        self._options_type = msg_type
+        self._options_required = required
+
+    def ports(self, kind: PortKind) -> dict[str, Port[Any]]:
+        """Declared ports of one kind, by tag."""
+        return dict(self._ports[kind])
+
+    @property
+    def options_type(self) -> type[Message] | None:
+        return self._options_type
+
+    @property
+    def options_required(self) -> bool:
+        return self._options_required
