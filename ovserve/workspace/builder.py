@@ -40,9 +40,10 @@ _REMOTE_PREFIXES = ("s3:/", "gs:/", "az:/", "azfs:/", "azure:/", "http:/", "http
 class _EntryRejectedError(Exception):
     """Internal: disables the entry being built; `message` is complete (file and JSON path)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, kind: EntryKind | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.kind = kind  # set once the entry is known to be a graph
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,7 +98,7 @@ class WorkspaceBuilder:
         try:
             self._add_top_level(fields, where)
         except _EntryRejectedError as exc:
-            self._rejected.append(_entry(fields.name, "model", where, exc.message))
+            self._rejected.append(_entry(fields.name, exc.kind or "model", where, exc.message))
 
     def add_mediapipe_item(self, item: object, index: int, *, display: str) -> None:
         """A `mediapipe_config_list` item: always a graph, whose graph file must exist (§1.2)."""
@@ -160,14 +161,21 @@ class WorkspaceBuilder:
     def _add_top_level(self, fields: ModelFields, where: _Where) -> None:
         self._check_free(fields.name, where)
         base = self._top_level_base(fields, where)
-        graph_file = self._find_graph_file(
-            base, fields, where, required=fields.graph_path is not None or fields.subconfig is not None
-        )
+        wants_graph = fields.graph_path is not None or fields.subconfig is not None
+        try:
+            graph_file = self._find_graph_file(base, fields, where, required=wants_graph)
+        except _EntryRejectedError as exc:
+            exc.kind = "graph" if wants_graph else None
+            raise
         if graph_file is not None:
             if fields.model_only_keys:
                 keys = ", ".join(fields.model_only_keys)
                 self._warnings.append(f"{where.origin}: keys ignored for a graph entry: {keys}")
-            self._add_graph(fields.name, graph_file, fields.subconfig, where)
+            try:
+                self._add_graph(fields.name, graph_file, fields.subconfig, where)
+            except _EntryRejectedError as exc:
+                exc.kind = "graph"
+                raise
             return
         if fields.base_path is None:
             raise where.at(
