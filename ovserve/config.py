@@ -1,0 +1,50 @@
+"""Server settings, built once from the command line (and environment) by `ovserve.cli`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class CorsSettings:
+    """OVMS's CORS flags; values are sent verbatim in the `Access-Control-Allow-*` headers."""
+
+    allowed_origins: str = "*"
+    allowed_methods: str = "*"
+    allowed_headers: str = "*"
+    allow_credentials: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """Everything the server needs to start; immutable once built.
+
+    Ports: `None` turns the front end off. `0` asks the OS for a free port (tests use this;
+    the command line maps OVMS's `--port 0` to `None`, so 0 keeps its OVMS meaning there).
+    Exactly one of `config_path` and (`model_name`, `model_path`) is set.
+    """
+
+    grpc_port: int | None = None
+    rest_port: int | None = None
+    grpc_bind_address: str = "0.0.0.0"
+    rest_bind_address: str = "0.0.0.0"
+    grpc_workers: int = 1
+    rest_workers: int | None = None
+    config_path: Path | None = None
+    model_name: str | None = None
+    model_path: Path | None = None
+    target_device: str = "CPU"
+    plugin_config: Mapping[str, str] = field(default_factory=dict)
+    file_system_poll_wait_seconds: int = 1
+    log_level: str = "INFO"
+    log_path: Path | None = None
+    cache_dir: Path | None = None
+    metrics_enable: bool = False
+    metrics_list: tuple[str, ...] = ()
+    api_key: str | None = None
+    cors: CorsSettings = field(default_factory=CorsSettings)
+    calculator_modules: tuple[str, ...] = ()
+    graph_threads: int = 0
+    """Threads that run calculators; 0 picks the number of CPU cores."""

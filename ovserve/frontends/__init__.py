@@ -1,0 +1,1 @@
+"""Protocol front ends; the only layer that imports aiohttp or grpc."""

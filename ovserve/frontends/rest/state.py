@@ -1,0 +1,9 @@
+"""Typed application state keys."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ovserve.repository import Repository
+
+REPOSITORY = web.AppKey("repository", Repository)

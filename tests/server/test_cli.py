@@ -1,0 +1,157 @@
+"""The server command line: OVMS flag names and cross-checks, clear errors, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ovserve.cli import build_parser, config_from_args
+from ovserve.config import ServerConfig
+
+
+def parse(argv: list[str]) -> ServerConfig:
+    parser = build_parser()
+    return config_from_args(parser.parse_args(argv), parser)
+
+
+def test_ovms_flags_build_the_config(tmp_path: Path) -> None:
+    config = parse(
+        [
+            "--port",
+            "9000",
+            "--rest_port=8000",
+            "--config_path",
+            str(tmp_path / "config.json"),
+            "--log_level",
+            "debug",
+        ]
+    )
+    assert config.grpc_port == 9000
+    assert config.rest_port == 8000
+    assert config.config_path == tmp_path / "config.json"
+    assert config.log_level == "DEBUG"
+    assert config.file_system_poll_wait_seconds == 1
+
+
+def test_port_zero_disables_that_front_end(tmp_path: Path) -> None:
+    config = parse(["--rest_port", "8000", "--config_path", str(tmp_path / "c.json")])
+    assert config.grpc_port is None
+    assert config.rest_port == 8000
+
+
+def test_single_model_mode_with_plugin_config(tmp_path: Path) -> None:
+    config = parse(
+        [
+            "--rest_port",
+            "8000",
+            "--model_name",
+            "m",
+            "--model_path",
+            str(tmp_path),
+            "--plugin_config",
+            '{"NUM_STREAMS": 2}',
+        ]
+    )
+    assert config.model_name == "m"
+    assert config.plugin_config == {"NUM_STREAMS": "2"}
+
+
+def test_api_key_from_file_first_line(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("s3cret\nignored\n")
+    config = parse(["--rest_port", "8000", "--config_path", "c.json", "--api_key_file", str(key_file)])
+    assert config.api_key == "s3cret"
+
+
+def test_api_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("API_KEY", "from-env")
+    assert parse(["--rest_port", "8000", "--config_path", "c.json"]).api_key == "from-env"
+    monkeypatch.setenv("API_KEY", "")
+    assert parse(["--rest_port", "8000", "--config_path", "c.json"]).api_key is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--config_path", "c.json"], "at least one of --port and --rest_port"),
+        (["--port", "9000", "--rest_port", "9000", "--config_path", "c.json"], "must differ"),
+        (["--rest_port", "8000"], "give --config_path, or --model_name with --model_path"),
+        (["--rest_port", "8000", "--config_path", "c.json", "--model_name", "m"], "cannot be combined"),
+        (["--rest_port", "8000", "--model_name", "m"], "needs both --model_name and --model_path"),
+        (
+            ["--port", "9000", "--config_path", "c.json", "--rest_workers", "4"],
+            "--rest_workers needs --rest_port",
+        ),
+        (["--rest_port", "8000", "--config_path", "c.json", "--rest_workers", "1"], "must be in 2..10000"),
+        (
+            ["--rest_port", "8000", "--config_path", "c.json", "--grpc_workers", "0"],
+            "--grpc_workers must be in",
+        ),
+        (["--port", "9000", "--config_path", "c.json", "--metrics_enable"], "Missing rest_port parameter"),
+        (
+            ["--rest_port", "8000", "--config_path", "c.json", "--metrics_list", "ovms_streams"],
+            "needs --metrics_enable",
+        ),
+        (
+            ["--rest_port", "8000", "--model_name", "m", "--model_path", "p", "--plugin_config", "{"],
+            "not valid JSON",
+        ),
+        (
+            ["--rest_port", "8000", "--model_name", "m", "--model_path", "p", "--plugin_config", "[1]"],
+            "JSON object",
+        ),
+        (
+            ["--rest_port", "8000", "--config_path", "c.json", "--plugin_config", "{}"],
+            "only to single-model mode",
+        ),
+        (["--rest_port", "70000", "--config_path", "c.json"], "port must be in 0..65535"),
+        (["--rest_port", "8000", "--config_path", "c.json", "--log_level", "LOUD"], "invalid choice"),
+        (
+            ["--rest_port", "8000", "--config_path", "c.json", "--file_system_poll_wait_seconds", "-1"],
+            "must be >= 0",
+        ),
+        (
+            ["--rest_port", "8000", "--config_path", "c.json", "--api_key_file", "/nonexistent/key"],
+            "--api_key_file",
+        ),
+    ],
+)
+def test_bad_flags_exit_2_with_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ovserve", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.startswith("ovserve ")
+    help_text = run_cli("--help").stdout
+    for flag in (
+        "--port",
+        "--rest_port",
+        "--config_path",
+        "--file_system_poll_wait_seconds",
+        "--allowed_origins",
+    ):
+        assert flag in help_text
+
+
+def test_invalid_workspace_stops_start_up_with_exit_1_and_no_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"model_config_list": [], "bogus": 1}')
+    result = run_cli("--rest_port", "0", "--port", "1", "--config_path", str(config))
+    assert result.returncode == 1, result.stderr
+    assert "bogus" in result.stderr
+    assert "config.json" in result.stderr
+    assert "Traceback" not in result.stderr
