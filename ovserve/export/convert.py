@@ -1,0 +1,187 @@
+"""The two slow conversions: HF model -> OpenVINO IR (optimum-intel) and HF tokenizer -> IR.
+
+torch, transformers and optimum are imported inside the functions only: the server imports
+`ovserve.export` modules for their constants and must run without that stack installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import shlex
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ovserve.errors import ConfigError, Unavailable
+from ovserve.export import rt_info
+
+_INSTALL_HINT = (
+    "ovserve export needs the export stack: run `make setup`, or `pip install 'ovserve[export]'` "
+    "followed by `pip install --no-deps optimum-intel==2.2.0`"
+)
+# Third-party loggers that print load reports, progress tables and notices during an export.
+_NOISY_LOGGERS = ("transformers", "optimum", "nncf", "openvino_tokenizers", "torch")
+
+
+def export_model_ir(
+    source: Path,
+    xml_path: Path,
+    *,
+    weight_format: str,
+    extra_quantization_params: str,
+    model_info: dict[str, Any],
+    ovserve_keys: dict[str, str],
+) -> None:
+    """Convert the HF model at `source` into `xml_path` (+ `.bin`) with rt_info written.
+
+    Raises:
+        ConfigError: `extra_quantization_params` is not understood.
+        Unavailable: the export stack is not installed or cannot be imported.
+    """
+    quantization_kwargs = parse_extra_quantization_params(extra_quantization_params, weight_format)
+    ov, model_class, quantization_class = _import_model_stack()
+    quantization_config = None
+    if weight_format in ("int8", "int4"):
+        quantization_config = quantization_class(**quantization_kwargs)
+    with _quiet_third_party():
+        try:
+            model = model_class.from_pretrained(
+                str(source), export=True, compile=False, quantization_config=quantization_config
+            )
+            ov_model = model.model
+            rt_info.write_model_info(ov_model, model_info, ovserve_keys)
+            # fp16 is a storage format: weights are halved on save, exactly what optimum-cli does.
+            ov.save_model(ov_model, str(xml_path), compress_to_fp16=weight_format == "fp16")
+        finally:
+            _drop_optimum_tempdir(model_class)
+
+
+def export_tokenizer_ir(
+    source: Path,
+    xml_path: Path,
+    *,
+    max_length: int,
+    model_info: dict[str, Any],
+    ovserve_keys: dict[str, str],
+) -> None:
+    """Convert the HF tokenizer at `source` into `xml_path`, cutting every input at `max_length`.
+
+    Truncation is always on (it can only be set at conversion time): it is the guarantee that
+    no input longer than the model supports ever reaches it.
+    """
+    ov, openvino_tokenizers, auto_tokenizer = _import_tokenizer_stack()
+    with _quiet_third_party():
+        hf_tokenizer = auto_tokenizer.from_pretrained(str(source))
+        tokenizer = openvino_tokenizers.convert_tokenizer(
+            hf_tokenizer, truncation=True, max_length=max_length
+        )
+    rt_info.write_model_info(tokenizer, model_info, ovserve_keys)
+    ov.save_model(tokenizer, str(xml_path))
+
+
+def parse_extra_quantization_params(text: str, weight_format: str) -> dict[str, Any]:
+    """Map the optimum-cli flags OVMS users pass in `--extra_quantization_params` to kwargs of
+    `OVWeightQuantizationConfig`. Only flags that make sense offline are accepted.
+
+    Raises:
+        ConfigError: an unknown flag, a bad value, or anything but `--library transformers`.
+    """
+    bits = 4 if weight_format == "int4" else 8
+    # int4 defaults follow optimum-cli's for models it has no preset for.
+    kwargs: dict[str, Any] = {"bits": bits, "group_size": 128 if bits == 4 else None, "ratio": 1.0}
+    if not text.strip():
+        return kwargs
+    parser = _QuantizationParser(prog="--extra_quantization_params", add_help=False)
+    parser.add_argument("--sym", action="store_true")
+    parser.add_argument("--group-size", type=int)
+    parser.add_argument("--ratio", type=float)
+    parser.add_argument("--all-layers", action="store_true")
+    parser.add_argument("--backup-precision", choices=["none", "int8_sym", "int8_asym"])
+    parser.add_argument("--library", choices=["transformers"])
+    try:
+        parsed = parser.parse_args(shlex.split(text))
+    except ValueError as exc:
+        raise ConfigError(f"--extra_quantization_params {text!r}: {exc}") from exc
+    if parsed.sym:
+        kwargs["sym"] = True
+    if parsed.group_size is not None:
+        kwargs["group_size"] = parsed.group_size
+    if parsed.ratio is not None:
+        if not 0.0 < parsed.ratio <= 1.0:
+            raise ConfigError(f"--extra_quantization_params: --ratio must be in (0, 1], got {parsed.ratio}")
+        kwargs["ratio"] = parsed.ratio
+    if parsed.all_layers:
+        kwargs["all_layers"] = True
+    if parsed.backup_precision is not None:
+        kwargs["backup_precision"] = parsed.backup_precision
+    return kwargs
+
+
+class _QuantizationParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would print usage and exit the process
+        raise ValueError(
+            f"{message} (supported: --sym, --group-size N, --ratio R, --all-layers, "
+            "--backup-precision none|int8_sym|int8_asym, --library transformers)"
+        )
+
+
+def _import_model_stack() -> tuple[Any, Any, Any]:
+    try:
+        import openvino as ov
+        from optimum.intel import OVModelForFeatureExtraction, OVWeightQuantizationConfig
+    except (ImportError, RuntimeError) as exc:
+        # RuntimeError: a CUDA torchvision next to CPU torch fails while optimum imports it.
+        raise Unavailable(f"{_INSTALL_HINT} ({type(exc).__name__}: {exc})") from exc
+    return ov, OVModelForFeatureExtraction, OVWeightQuantizationConfig
+
+
+def _import_tokenizer_stack() -> tuple[Any, Any, Any]:
+    try:
+        import openvino as ov
+        import openvino_tokenizers
+        from transformers import AutoTokenizer
+    except (ImportError, RuntimeError) as exc:
+        raise Unavailable(f"{_INSTALL_HINT} ({type(exc).__name__}: {exc})") from exc
+    return ov, openvino_tokenizers, AutoTokenizer
+
+
+def _drop_optimum_tempdir(model_class: Any) -> None:
+    # optimum-intel keeps the exported files in a TemporaryDirectory held by a *class*
+    # attribute; left to the garbage collector it emits a ResourceWarning ("Implicitly
+    # cleaning up"), which pytest's filterwarnings=error turns into a failure. Clean it now.
+    tempdir = model_class.__dict__.get("_model_save_dir_tempdirectory_instance")
+    if tempdir is not None:
+        tempdir.cleanup()
+        delattr(model_class, "_model_save_dir_tempdirectory_instance")
+
+
+@contextlib.contextmanager
+def _quiet_third_party() -> Iterator[None]:
+    """Silence the export stack's log noise and its known, harmless warnings; restore after.
+
+    The warnings: torch.jit's DeprecationWarning for `trace`/`trace_method` and the
+    TracerWarnings transformers' masking/attention code raises while optimum traces the model.
+    """
+    saved = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    hf_logging: Any = None
+    with contextlib.suppress(ImportError):
+        from transformers.utils import logging as hf_logging
+    bars_were_on = hf_logging is not None and hf_logging.is_progress_bar_enabled()
+    if bars_were_on:
+        hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit\.")
+            warnings.filterwarnings("ignore", message=r"Converting a tensor to a Python")
+            warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace")
+            yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+        if bars_were_on:
+            hf_logging.enable_progress_bar()

@@ -1,0 +1,129 @@
+"""Facts about a local Hugging Face model folder, read from its JSON files only.
+
+No transformers import here: the facts decide the export's defaults and are checked before the
+slow conversion starts, so a bad source fails in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ovserve.errors import ConfigError
+
+# The keys OVMS probes, in its order, for the model's positional limit (spec §9.4).
+POSITION_KEYS = ("max_position_embeddings", "n_positions", "seq_len", "seq_length", "n_ctx", "sliding_window")
+# tokenizer_config.json stores "no limit" as a huge sentinel (int(1e30)); anything above is not a limit.
+_SANE_LIMIT = 1_000_000
+
+_POOLING_FLAGS = {
+    "pooling_mode_cls_token": "CLS",
+    "pooling_mode_mean_tokens": "MEAN",
+    "pooling_mode_lasttoken": "LAST",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceModel:
+    """What the export needs to know about the source folder.
+
+    Attributes:
+        path: the folder.
+        config: the parsed HF `config.json` (all keys, copied into the model's rt_info).
+        tokenizer_config: the parsed `tokenizer_config.json`, or `{}`.
+        pooling: pooling from `1_Pooling/config.json` (CLS, MEAN or LAST), or None.
+        max_seq_length: `sentence_bert_config.json` `max_seq_length`, or None.
+        max_position_embeddings: the hard positional limit of the model, or None if it has none.
+        tokenizer_max_length: a sane `model_max_length` of the tokenizer, or None.
+    """
+
+    path: Path
+    config: dict[str, Any]
+    tokenizer_config: dict[str, Any]
+    pooling: str | None
+    max_seq_length: int | None
+    max_position_embeddings: int | None
+    tokenizer_max_length: int | None
+
+    def default_max_length(self) -> int:
+        """`max_seq_length`, else the positional limit, else the tokenizer's own limit.
+
+        Raises:
+            ConfigError: the folder states no length at all; the caller must pass --max_length.
+        """
+        for value in (self.max_seq_length, self.max_position_embeddings, self.tokenizer_max_length):
+            if value is not None:
+                return value
+        raise ConfigError(
+            f"{self.path}: no max_seq_length, max_position_embeddings or model_max_length found; "
+            "pass --max_length"
+        )
+
+
+def read_source_model(path: Path) -> SourceModel:
+    """Read a local HF model folder.
+
+    Raises:
+        ConfigError: the folder does not exist, has no `config.json`, or a JSON file is malformed.
+    """
+    if not path.is_dir():
+        raise ConfigError(
+            f"--source_model {path}: no such directory (only local model folders are supported)"
+        )
+    config_path = path / "config.json"
+    if not config_path.is_file():
+        raise ConfigError(f"--source_model {path}: no config.json, not a Hugging Face model folder")
+    config = _read_json_object(config_path)
+    tokenizer_config = _read_json_object(path / "tokenizer_config.json", missing_ok=True)
+    sbert = _read_json_object(path / "sentence_bert_config.json", missing_ok=True)
+    return SourceModel(
+        path=path,
+        config=config,
+        tokenizer_config=tokenizer_config,
+        pooling=_read_pooling(path / "1_Pooling" / "config.json"),
+        max_seq_length=_positive_int(sbert.get("max_seq_length")),
+        max_position_embeddings=_first_positive_int(config, POSITION_KEYS),
+        tokenizer_max_length=_positive_int(tokenizer_config.get("model_max_length")),
+    )
+
+
+def _read_pooling(path: Path) -> str | None:
+    pooling_config = _read_json_object(path, missing_ok=True)
+    chosen = [mode for key, mode in _POOLING_FLAGS.items() if pooling_config.get(key) is True]
+    if len(chosen) == 1:
+        return chosen[0]
+    if pooling_config and not chosen:
+        # e.g. max or weighted-mean pooling: not something the calculators implement.
+        raise ConfigError(f"{path}: pooling mode is not CLS, MEAN or LAST; pass --pooling explicitly")
+    if len(chosen) > 1:
+        raise ConfigError(f"{path}: more than one pooling mode is enabled; pass --pooling explicitly")
+    return None
+
+
+def _read_json_object(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
+    if missing_ok and not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def _first_positive_int(config: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = _positive_int(config.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _positive_int(value: object) -> int | None:
+    # bool is an int subclass; `true` is not a length.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < _SANE_LIMIT:
+        return value
+    return None
