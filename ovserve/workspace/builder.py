@@ -7,19 +7,16 @@ problem of a single entry becomes a `RejectedEntry` whose message starts with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from ovserve.errors import ConfigError
+from ovserve.workspace.common import EntryRejectedError, Where, model_spec, require_model_dir
 from ovserve.workspace.entries import (
     UNSUPPORTED_SECTIONS,
     ModelFields,
     parse_mediapipe_entry,
     parse_model_item,
-    parse_top_level,
     peek_name,
 )
-from ovserve.workspace.files import read_document
 from ovserve.workspace.paths import PathError, absolute, resolve_entry_path
 from ovserve.workspace.schema import SchemaError, child
 from ovserve.workspace.specs import (
@@ -30,35 +27,11 @@ from ovserve.workspace.specs import (
     RejectedEntry,
     Workspace,
 )
+from ovserve.workspace.subconfig import find_subconfig, read_subconfig
 
 GRAPH_FILE = "graph.pbtxt"
-SUBCONFIG_FILE = "subconfig.json"
 _SINGLE_ORIGIN = "--model_path"
 _REMOTE_PREFIXES = ("s3:/", "gs:/", "az:/", "azfs:/", "azure:/", "http:/", "https:/")
-
-
-class _EntryRejectedError(Exception):
-    """Internal: disables the entry being built; `message` is complete (file and JSON path)."""
-
-    def __init__(self, message: str, *, kind: EntryKind | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.kind = kind  # set once the entry is known to be a graph
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Where:
-    """Where an entry was written: display name of its file and JSON path of the entry."""
-
-    display: str
-    path: str
-
-    @property
-    def origin(self) -> str:
-        return f"{self.display}: {self.path}" if self.path else self.display
-
-    def at(self, key: str, message: str) -> _EntryRejectedError:
-        return _EntryRejectedError(f"{self.display}: {child(self.path, key)}: {message}")
 
 
 class WorkspaceBuilder:
@@ -94,15 +67,15 @@ class WorkspaceBuilder:
         except SchemaError as exc:
             self._reject(peek_name(item, wrapped=True), "model", f"{display}: {path}.config", exc, display)
             return
-        where = _Where(display=display, path=cpath)
+        where = Where(display=display, path=cpath)
         try:
             self._add_top_level(fields, where)
-        except _EntryRejectedError as exc:
-            self._rejected.append(_entry(fields.name, exc.kind or "model", where, exc.message))
+        except EntryRejectedError as exc:
+            self._rejected.append(where.rejected(fields.name, exc.kind or "model", exc.message))
 
     def add_mediapipe_item(self, item: object, index: int, *, display: str) -> None:
         """A `mediapipe_config_list` item: always a graph, whose graph file must exist (§1.2)."""
-        where = _Where(display=display, path=f"mediapipe_config_list[{index}]")
+        where = Where(display=display, path=f"mediapipe_config_list[{index}]")
         try:
             fields = parse_mediapipe_entry(item, where.path)
         except SchemaError as exc:
@@ -111,11 +84,11 @@ class WorkspaceBuilder:
         try:
             self._check_free(fields.name, where)
             base = self._top_level_base(fields, where)
-            graph_file = self._find_graph_file(base, fields, where, required=True)
-            assert graph_file is not None  # required=True never returns None
-            self._add_graph(fields.name, graph_file, fields.subconfig, where)
-        except _EntryRejectedError as exc:
-            self._rejected.append(_entry(fields.name, "graph", where, exc.message))
+            found = self._find_graph_file(base, fields, where, required=True)
+            assert found is not None  # required=True raises instead
+            self._add_graph(fields.name, found, fields.subconfig, where)
+        except EntryRejectedError as exc:
+            self._rejected.append(where.rejected(fields.name, "graph", exc.message))
 
     def reject_unsupported(self, section: str, item: object, index: int, *, display: str) -> None:
         kind, reason = UNSUPPORTED_SECTIONS[section]
@@ -123,27 +96,27 @@ class WorkspaceBuilder:
         if not name and isinstance(item, dict) and isinstance(item.get("config"), dict):
             loader = item["config"].get("loader_name")
             name = loader if isinstance(loader, str) else ""
-        where = _Where(display=display, path=f"{section}[{index}]")
-        self._rejected.append(_entry(name, kind, where, f"{where.origin}: {reason}"))
+        where = Where(display=display, path=f"{section}[{index}]")
+        self._rejected.append(where.rejected(name, kind, f"{where.origin}: {reason}"))
 
     def add_single(
         self, *, name: str, path_text: str, target_device: str, plugin_config: dict[str, str]
     ) -> None:
         """Single-model mode: `self.root` is the model or graph directory itself."""
-        where = _Where(display=_SINGLE_ORIGIN, path="")
+        where = Where(display=_SINGLE_ORIGIN, path="")
         origin = f"{_SINGLE_ORIGIN} {path_text}"
         try:
             if path_text.startswith(_REMOTE_PREFIXES):
-                raise _EntryRejectedError(f"{origin}: remote storage is not supported by ovserve")
+                raise EntryRejectedError(f"{origin}: remote storage is not supported by ovserve")
             fields = ModelFields(name=name, base_path=None, graph_path=None, subconfig=None)
-            graph_file = self._find_graph_file(self.root, fields, where, required=False)
-            if graph_file is not None:
+            found = self._find_graph_file(self.root, fields, where, required=False)
+            if found is not None:
                 if plugin_config:
                     self._warnings.append(f"{origin}: --plugin_config is ignored for a graph directory")
-                self._add_graph(name, graph_file, None, _Where(display=origin, path=""))
+                self._add_graph(name, found, None, Where(display=origin, path=""))
                 return
-            self._require_model_dir(self.root, origin)
-        except _EntryRejectedError as exc:
+            require_model_dir(self.root, origin)
+        except EntryRejectedError as exc:
             self._rejected.append(RejectedEntry(name=name, kind="model", origin=origin, message=exc.message))
             return
         self._models.append(
@@ -158,22 +131,22 @@ class WorkspaceBuilder:
 
     # -- building blocks ------------------------------------------------------------------------
 
-    def _add_top_level(self, fields: ModelFields, where: _Where) -> None:
+    def _add_top_level(self, fields: ModelFields, where: Where) -> None:
         self._check_free(fields.name, where)
         base = self._top_level_base(fields, where)
         wants_graph = fields.graph_path is not None or fields.subconfig is not None
         try:
-            graph_file = self._find_graph_file(base, fields, where, required=wants_graph)
-        except _EntryRejectedError as exc:
+            found = self._find_graph_file(base, fields, where, required=wants_graph)
+        except EntryRejectedError as exc:
             exc.kind = "graph" if wants_graph else None
             raise
-        if graph_file is not None:
+        if found is not None:
             if fields.model_only_keys:
                 keys = ", ".join(fields.model_only_keys)
                 self._warnings.append(f"{where.origin}: keys ignored for a graph entry: {keys}")
             try:
-                self._add_graph(fields.name, graph_file, fields.subconfig, where)
-            except _EntryRejectedError as exc:
+                self._add_graph(fields.name, found, fields.subconfig, where)
+            except EntryRejectedError as exc:
                 exc.kind = "graph"
                 raise
             return
@@ -181,11 +154,11 @@ class WorkspaceBuilder:
             raise where.at(
                 "base_path", f"required for a model (no {GRAPH_FILE} in {base}, so this is not a graph)"
             )
-        self._require_model_dir(base, f"{where.display}: {child(where.path, 'base_path')}")
+        require_model_dir(base, f"{where.display}: {child(where.path, 'base_path')}")
         self._claim(fields.name, f'model "{fields.name}" ({where.origin})')
-        self._models.append(_model_spec(fields, base, where.origin, graph=None))
+        self._models.append(model_spec(fields, base, where.origin, graph=None))
 
-    def _top_level_base(self, fields: ModelFields, where: _Where) -> Path:
+    def _top_level_base(self, fields: ModelFields, where: Where) -> Path:
         """`base_path` against the root; absent or empty means `<root>/<name>` (§1.2)."""
         try:
             if fields.base_path is None:
@@ -196,9 +169,13 @@ class WorkspaceBuilder:
             raise where.at("name" if fields.base_path is None else "base_path", str(exc)) from None
 
     def _find_graph_file(
-        self, base: Path, fields: ModelFields, where: _Where, *, required: bool
-    ) -> Path | None:
-        """The graph file of a would-be graph: `graph_path`, else `graph.pbtxt`, else `1/graph.pbtxt`."""
+        self, base: Path, fields: ModelFields, where: Where, *, required: bool
+    ) -> tuple[Path, Path] | None:
+        """(graph file, graph directory) of a would-be graph, or None when it is not a graph.
+
+        The file is `graph_path`, else `graph.pbtxt`, else `1/graph.pbtxt`; the directory is
+        `base` except in that last (model-mesh) layout, where the graph lives in `1/`.
+        """
         candidates = [fields.graph_path] if fields.graph_path else [GRAPH_FILE, f"1/{GRAPH_FILE}"]
         for text in candidates:
             try:
@@ -206,7 +183,7 @@ class WorkspaceBuilder:
             except PathError as exc:
                 raise where.at("graph_path", str(exc)) from None
             if path.is_file():
-                return path
+                return path, (path.parent if text == f"1/{GRAPH_FILE}" else base)
         if not required:
             return None
         if fields.graph_path:
@@ -214,15 +191,30 @@ class WorkspaceBuilder:
         message = f"no {GRAPH_FILE} found in {base} or {base / '1'}"
         if fields.base_path:
             raise where.at("base_path", message)
-        raise _EntryRejectedError(f"{where.origin}: {message}")
+        raise EntryRejectedError(f"{where.origin}: {message}")
 
-    def _add_graph(self, name: str, graph_file: Path, subconfig: str | None, where: _Where) -> None:
+    def _add_graph(self, name: str, found: tuple[Path, Path], subconfig: str | None, where: Where) -> None:
         """Read the graph's subconfig; any bad subconfig model disables the whole graph."""
-        base = graph_file.parent  # for the `1/graph.pbtxt` layout the graph lives in `1/`
-        sub_path = self._subconfig_path(base, subconfig, where)
+        graph_file, base = found
+        sub_path = find_subconfig(base, subconfig, where)
         models: list[ModelSpec] = []
         if sub_path is not None:
-            models = self._subconfig_models(name, base, sub_path, where)
+            models, rejected = read_subconfig(
+                graph=name,
+                graph_dir=base,
+                path=sub_path,
+                display=self._display(sub_path),
+                graph_where=where,
+                taken=self._owners,
+            )
+            if rejected:
+                # A graph never runs with one of its models missing: disable it and them all.
+                self._rejected.extend(rejected)
+                raise EntryRejectedError(
+                    f'{where.origin}: graph "{name}" disabled: {len(rejected)} invalid model(s) in '
+                    f"{self._display(sub_path)} (see their own messages); "
+                    "its other models are not served either"
+                )
         self._claim(name, f'graph "{name}" ({where.origin})')
         for model in models:
             self._claim(model.name, f'model "{model.name}" of graph "{name}" ({model.origin})')
@@ -237,85 +229,7 @@ class WorkspaceBuilder:
             )
         )
 
-    def _subconfig_path(self, base: Path, subconfig: str | None, where: _Where) -> Path | None:
-        try:
-            path = resolve_entry_path(subconfig or SUBCONFIG_FILE, base, boundary=base, allow_absolute=True)
-        except PathError as exc:
-            raise where.at("subconfig", str(exc)) from None
-        if path.is_file():
-            return path
-        if subconfig:  # only the default subconfig may be absent (§1.2)
-            raise where.at("subconfig", f"file {path} not found")
-        return None
-
-    def _subconfig_models(self, graph: str, base: Path, sub_path: Path, where: _Where) -> list[ModelSpec]:
-        display = self._display(sub_path)
-        try:
-            top = parse_top_level(read_document(sub_path, display), subconfig=True)
-        except ConfigError as exc:
-            raise _EntryRejectedError(f'{where.origin}: graph "{graph}": {exc}') from None
-        except SchemaError as exc:
-            raise _EntryRejectedError(f'{where.origin}: graph "{graph}": {display}: {exc}') from None
-        models: list[ModelSpec] = []
-        failures = 0
-        seen = {graph: f'graph "{graph}" ({where.origin})'}
-        for index, item in enumerate(top.model_items):
-            sub_where = _Where(display=display, path=f"model_config_list[{index}].config")
-            try:
-                model = self._subconfig_model(item, index, graph, base, sub_path.parent, sub_where, seen)
-            except _EntryRejectedError as exc:
-                failures += 1
-                name = peek_name(item, wrapped=True)
-                self._rejected.append(_entry(name, "model", sub_where, exc.message))
-                continue
-            seen[model.name] = f'model "{model.name}" ({model.origin})'
-            models.append(model)
-        if failures:
-            raise _EntryRejectedError(
-                f'{where.origin}: graph "{graph}" disabled: {failures} invalid model(s) in {display}'
-                " (see their own messages); its other models are not served either"
-            )
-        return models
-
-    def _subconfig_model(
-        self,
-        item: object,
-        index: int,
-        graph: str,
-        base: Path,
-        sub_dir: Path,
-        where: _Where,
-        seen: dict[str, str],
-    ) -> ModelSpec:
-        try:
-            fields, _ = parse_model_item(item, f"model_config_list[{index}]")
-        except SchemaError as exc:
-            raise _EntryRejectedError(f"{where.display}: {exc}") from None
-        if fields.graph_path or fields.subconfig:
-            raise where.at(
-                "graph_path" if fields.graph_path else "subconfig", "graphs cannot be nested in a subconfig"
-            )
-        owner = seen.get(fields.name) or self._owners.get(fields.name)
-        if owner is not None:
-            raise where.at("name", f'"{fields.name}" is already used by {owner}; the first one wins')
-        if fields.base_path is None:
-            raise where.at("base_path", "required for a model")
-        try:
-            model_base = resolve_entry_path(fields.base_path, sub_dir, boundary=base, allow_absolute=False)
-        except PathError as exc:
-            raise where.at("base_path", str(exc)) from None
-        self._require_model_dir(model_base, f"{where.display}: {child(where.path, 'base_path')}")
-        return _model_spec(fields, model_base, where.origin, graph=graph)
-
-    def _require_model_dir(self, base: Path, prefix: str) -> None:
-        if not base.exists():
-            raise _EntryRejectedError(f"{prefix}: directory {base} does not exist")
-        if not base.is_dir():
-            raise _EntryRejectedError(
-                f"{prefix}: {base} is not a directory (expected numeric version sub-directories)"
-            )
-
-    def _check_free(self, name: str, where: _Where) -> None:
+    def _check_free(self, name: str, where: Where) -> None:
         owner = self._owners.get(name)
         if owner is not None:
             raise where.at("name", f'"{name}" is already used by {owner}; the first one wins')
@@ -332,21 +246,3 @@ class WorkspaceBuilder:
 
     def _reject(self, name: str, kind: EntryKind, origin: str, exc: SchemaError, display: str) -> None:
         self._rejected.append(RejectedEntry(name=name, kind=kind, origin=origin, message=f"{display}: {exc}"))
-
-
-def _entry(name: str, kind: EntryKind, where: _Where, message: str) -> RejectedEntry:
-    return RejectedEntry(name=name, kind=kind, origin=where.origin, message=message)
-
-
-def _model_spec(fields: ModelFields, base: Path, origin: str, *, graph: str | None) -> ModelSpec:
-    return ModelSpec(
-        name=fields.name,
-        base_path=base,
-        target_device=fields.target_device,
-        plugin_config=dict(fields.plugin_config),
-        version_policy=fields.version_policy,
-        nireq=fields.nireq,
-        origin=origin,
-        graph=graph,
-        extra=dict(fields.extra),
-    )

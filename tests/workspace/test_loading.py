@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,17 +89,19 @@ def test_graph_without_subconfig_and_with_explicit_graph_path(tmp_path: Path) ->
         tmp_path,
         {
             "config.json": config_json(
-                model("flat", "flat"), mediapipe_config_list=[{"name": "other", "graph_path": "g2.pbtxt"}]
+                model("flat", "flat"),
+                mediapipe_config_list=[{"name": "other", "graph_path": "graphs/g2.pbtxt"}],
             ),
             "flat/graph.pbtxt": EMBEDDINGS_GRAPH,
             "flat/config.json": json.dumps({"hidden_size": 384}),  # HF config: not a subconfig
-            "other/g2.pbtxt": EMBEDDINGS_GRAPH,
+            "other/graphs/g2.pbtxt": EMBEDDINGS_GRAPH,
         },
     )
     workspace = load_workspace(tmp_path / "config.json")
     flat, other = workspace.graphs
     assert (flat.subconfig_path, flat.models) == (None, ())
-    assert other.graph_path == tmp_path / "other/g2.pbtxt"
+    assert other.graph_path == tmp_path / "other/graphs/g2.pbtxt"
+    assert other.base_path == tmp_path / "other"  # graph_path does not move the graph directory
     assert workspace.rejected == ()
 
 
@@ -259,3 +263,12 @@ def test_single_model_problems_raise(tmp_path: Path, name: str, path: str, messa
     with pytest.raises(ConfigError) as info:
         single_model_workspace(name, model_path)
     assert str(info.value) == message.format(tmp=tmp_path)
+
+
+def test_the_package_imports_no_server_or_runtime_framework() -> None:
+    code = (
+        "import sys, ovserve.workspace; "
+        "print(sorted(m for m in ('aiohttp', 'grpc', 'openvino') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
