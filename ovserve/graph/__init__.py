@@ -7,6 +7,9 @@ Public API (see `ovserve.graph.calculator` for the calculator spec):
   `InputSidePacket`, `OutputSidePacket`), `register_calculator`, `CalculatorRegistry`,
   `default_registry`.
 * What the server provides: `ModelResolver`, `LoadedModel`.
+* Loading and running: `load_graph(source, resolver=..., registry=..., core=..., executor=...)`
+  → `Graph` (`await graph.run({"input": payload})`, `graph.close()`), `NodeExecutor`,
+  `load_calculator_modules(names)`; lower level `parse_graph_file`, `validate_graph`.
 
 This package imports neither aiohttp nor grpc (tests/test_layering.py).
 """
@@ -31,7 +34,12 @@ from ovserve.graph.calculator import (
     Subgraph,
     port_key,
 )
+from ovserve.graph.executor import NodeExecutor
+from ovserve.graph.modules import load_calculator_modules
+from ovserve.graph.parser import ParsedGraph, parse_graph_file, parse_graph_text
 from ovserve.graph.registry import CalculatorRegistry, default_registry, register_calculator
+from ovserve.graph.runner import Graph, GraphSource, load_graph
+from ovserve.graph.validation import ValidatedGraph, validate_graph
 
 __all__ = [
     "Calculator",
@@ -39,18 +47,28 @@ __all__ = [
     "CalculatorContract",
     "CalculatorRegistry",
     "ExpandContext",
+    "Graph",
     "GraphLoadContext",
+    "GraphSource",
     "Input",
     "InputSidePacket",
     "LoadedModel",
     "ModelResolver",
     "NodeConfig",
+    "NodeExecutor",
     "Output",
     "OutputSidePacket",
+    "ParsedGraph",
     "Port",
     "ResourceCalculator",
     "Subgraph",
+    "ValidatedGraph",
     "default_registry",
+    "load_calculator_modules",
+    "load_graph",
+    "parse_graph_file",
+    "parse_graph_text",
     "port_key",
     "register_calculator",
+    "validate_graph",
 ]

@@ -1,0 +1,74 @@
+"""The bounded thread pool calculators run on, and the one way to get onto it from async code.
+
+Calculator work (tokenization, inference, pooling) is blocking, so it never runs on the
+event loop. ovserve owns these threads (not the loop's default executor) so their number is
+set by configuration and shutdown is ours to order. `run` copies the caller's contextvars
+into the worker (request ids and logging context survive the hop), as Starlette's
+`run_in_threadpool` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from ovserve.errors import Unavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def default_workers() -> int:
+    """Worker threads when the configuration does not say: one per CPU, at least two."""
+    return max(2, os.cpu_count() or 2)
+
+
+class NodeExecutor:
+    """A named, bounded `ThreadPoolExecutor`. Thread-safe; share one per server.
+
+    Args:
+        max_workers: upper bound of concurrent calculator runs (default `default_workers()`).
+    """
+
+    def __init__(self, max_workers: int | None = None, *, name: str = "ovserve-graph") -> None:
+        self.max_workers = max_workers or default_workers()
+        self._pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix=name)
+        self._closed = False
+
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run `fn(*args, **kwargs)` on a pool thread with the caller's contextvars; await it.
+
+        Must be called from a running event loop. Cancelling the await does not stop `fn`
+        (threads cannot be interrupted); its result is then discarded.
+
+        Raises:
+            Unavailable: the executor was shut down.
+            Whatever `fn` raises.
+        """
+        if self._closed:
+            raise Unavailable("the graph executor is shut down")
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        call = functools.partial(ctx.run, fn, *args, **kwargs)
+        try:
+            # Submission happens here, synchronously; only it raises for a shut-down pool.
+            future = loop.run_in_executor(self._pool, call)
+        except RuntimeError as exc:
+            raise Unavailable("the graph executor is shut down") from exc
+        return await future
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Refuse new work; with `wait`, block until queued work is done. Idempotent."""
+        self._closed = True
+        self._pool.shutdown(wait=wait)
+
+    async def __aenter__(self) -> NodeExecutor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.to_thread(self.shutdown)

@@ -1,0 +1,228 @@
+"""`Graph`: a loaded graph definition that runs requests; `load_graph` makes one.
+
+One request is one run: the graph's input packets (by input stream *name*, e.g. `input`
+for `REQUEST_PAYLOAD:input`) go through every node in topological order, and the packets
+of the graph's output streams come back by name. A run executes all its nodes, one after
+the other, inside a single job on the `NodeExecutor` (one thread hop per request);
+concurrency comes from concurrent requests. Each run creates fresh calculator instances,
+so runs share only the immutable load products (side packets, options, node state), and a
+failed run leaves nothing behind that a later run could pick up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
+from ovserve.graph.context import CalculatorContext
+from ovserve.graph.executor import NodeExecutor
+from ovserve.graph.loading import CoreSource, default_core, load_nodes, renamed_error
+from ovserve.graph.node_check import ValidatedNode
+from ovserve.graph.parser import parse_graph_file
+from ovserve.graph.ports import PortKind
+from ovserve.graph.registry import CalculatorRegistry, default_registry
+from ovserve.graph.resources import ModelResolver, NoModels
+from ovserve.graph.validation import ValidatedGraph, validate_graph
+
+if TYPE_CHECKING:
+    import openvino
+
+log = logging.getLogger(__name__)
+
+
+class GraphSource(Protocol):
+    """Where a graph comes from; `ovserve.workspace.GraphSpec` satisfies it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def graph_path(self) -> Path: ...
+    @property
+    def base_path(self) -> Path: ...
+
+
+def load_graph(
+    source: GraphSource,
+    *,
+    resolver: ModelResolver | None = None,
+    registry: CalculatorRegistry | None = None,
+    core: openvino.Core | None = None,
+    executor: NodeExecutor | None = None,
+    side_packets: Mapping[str, object] | None = None,
+) -> Graph:
+    """Parse, validate and load the graph of `source`. Blocking: call it off the event loop.
+
+    Args:
+        resolver: the server's models (default: none).
+        registry: calculators by name (default: `default_registry`).
+        core: the shared `openvino.Core` (default: a process-wide one, created on demand).
+        executor: the pool runs execute on; when None the graph owns a private one.
+        side_packets: values of the graph's `input_side_packet`s, by name.
+
+    Raises:
+        ConfigError: the file does not parse or validate (message names file, line, node).
+        OvserveError: a node's `load` failed (e.g. NotFound for a missing model).
+    """
+    parsed = parse_graph_file(source.graph_path)
+    validated = validate_graph(parsed, registry=registry or default_registry, base_path=source.base_path)
+    return Graph(
+        validated,
+        name=source.name,
+        resolver=resolver or NoModels(),
+        core=core,
+        executor=executor,
+        side_packets=side_packets or {},
+    )
+
+
+class Graph:
+    """A loaded graph. `run` is safe to call concurrently; `close` releases the resources."""
+
+    def __init__(
+        self,
+        validated: ValidatedGraph,
+        *,
+        name: str,
+        resolver: ModelResolver,
+        core: openvino.Core | None = None,
+        executor: NodeExecutor | None = None,
+        side_packets: Mapping[str, object] | None = None,
+    ) -> None:
+        """Load every node (blocking). Raises as `load_graph` does."""
+        self.name = name
+        self.validated = validated
+        core_source: CoreSource = (lambda: core) if core is not None else default_core
+        self._loaded = load_nodes(
+            validated, resolver=resolver, core=core_source, side_packets=side_packets or {}
+        )
+        self._owns_executor = executor is None
+        self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
+        self._plan = tuple(n for n in validated.nodes if n.runs_per_request)
+        self._input_names = frozenset(r.name for r in validated.input_streams)
+        self._output_names = tuple(r.name for r in validated.output_streams)
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._closed = False
+
+    @property
+    def input_streams(self) -> tuple[str, ...]:
+        """`TAG:name` of each graph input stream (front ends pick theirs by tag)."""
+        return tuple(str(r) for r in self.validated.input_streams)
+
+    @property
+    def output_streams(self) -> tuple[str, ...]:
+        return tuple(str(r) for r in self.validated.output_streams)
+
+    def side_packet(self, name: str) -> object:
+        """The side packet `name` produced at load (KeyError if none). Shared: do not mutate."""
+        return self._loaded.side_packets[name]
+
+    async def run(self, inputs: Mapping[str, object]) -> dict[str, object]:
+        """Run one request on the executor; return the output packets by stream name.
+
+        Raises:
+            InvalidArgument: `inputs` does not name exactly the graph's input streams.
+            Unavailable: the graph is closed.
+            OvserveError: a node failed; same class and code as the calculator raised,
+                message `Calculator::Process() for node "<node>" failed: <message>`;
+                unexpected exceptions become InternalError.
+        """
+        self._check_inputs(inputs)
+        return await self._executor.run(self.run_sync, dict(inputs))
+
+    def run_sync(self, inputs: Mapping[str, object]) -> dict[str, object]:
+        """`run` on the calling thread (tests, tools). Never call it on the event loop."""
+        self._check_inputs(inputs)
+        with self._lock:
+            if self._closed:
+                raise Unavailable(f"graph {self.name!r} is closed")
+            self._in_flight += 1
+        try:
+            packets: dict[str, object] = dict(inputs)
+            for node in self._plan:
+                self._run_node(node, packets)
+            missing = [n for n in self._output_names if n not in packets]
+            if missing:
+                raise InternalError(f"graph {self.name!r}: no packet on output stream(s) {missing}")
+            return {n: packets[n] for n in self._output_names}
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._lock.notify_all()
+
+    def _check_inputs(self, inputs: Mapping[str, object]) -> None:
+        if set(inputs) != self._input_names:
+            raise InvalidArgument(
+                f"graph {self.name!r} takes input streams {sorted(self._input_names)}, got {sorted(inputs)}"
+            )
+
+    def _run_node(self, node: ValidatedNode, packets: dict[str, object]) -> None:
+        node_inputs: dict[str, object] = {}
+        for ref in node.refs(PortKind.INPUT_STREAM):
+            if ref.name not in packets:
+                raise InternalError(f'node "{node.name}": input stream {ref.name!r} got no packet')
+            node_inputs[ref.key] = packets[ref.name]
+        outputs = node.refs(PortKind.OUTPUT_STREAM)
+        ctx = CalculatorContext(
+            node_name=node.name,
+            inputs=node_inputs,
+            output_tags=frozenset(ref.key for ref in outputs),
+            side_packets={
+                ref.key: self._loaded.side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)
+            },
+            options=node.options,
+            options_type=node.options_type,
+            node_state=self._loaded.node_state.get(node.name),
+        )
+        try:
+            calculator = node.cls()
+            calculator.open(ctx)
+            try:
+                calculator.process(ctx)
+            finally:
+                calculator.close(ctx)
+        except OvserveError as exc:
+            log.debug("graph %r node %r (%s) failed: %s", self.name, node.name, node.origin, exc)
+            raise renamed_error(
+                exc, f'Calculator::Process() for node "{node.origin}" failed: {exc.message}'
+            ) from exc
+        except Exception as exc:
+            log.exception(
+                "graph %r: node %r (%s, in %r) raised", self.name, node.name, node.calculator, node.origin
+            )
+            raise InternalError(
+                f'Calculator::Process() for node "{node.origin}" failed: internal error'
+            ) from exc
+        for ref in outputs:
+            if ref.key in ctx.outputs:
+                packets[ref.name] = ctx.outputs[ref.key]
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Refuse new runs, wait (up to `timeout` s) for running ones, release resources.
+
+        Blocking; idempotent. Resources are released even when the wait times out.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if not self._lock.wait_for(lambda: self._in_flight == 0, timeout=timeout):
+                log.warning("graph %r closed with %d runs still in flight", self.name, self._in_flight)
+        self._loaded.release()
+        if self._owns_executor:
+            self._executor.shutdown(wait=False)
+
+    async def aclose(self) -> None:
+        """`close` without blocking the event loop."""
+        await asyncio.to_thread(self.close)
+
+    async def __aenter__(self) -> Graph:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
