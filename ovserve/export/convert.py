@@ -31,21 +31,20 @@ def export_model_ir(
     xml_path: Path,
     *,
     weight_format: str,
-    extra_quantization_params: str,
+    quantization: dict[str, Any] | None,
     model_info: dict[str, Any],
     ovserve_keys: dict[str, str],
 ) -> None:
     """Convert the HF model at `source` into `xml_path` (+ `.bin`) with rt_info written.
 
+    `quantization` holds `OVWeightQuantizationConfig` kwargs (see
+    `parse_extra_quantization_params`); None exports unquantized weights.
+
     Raises:
-        ConfigError: `extra_quantization_params` is not understood.
         Unavailable: the export stack is not installed or cannot be imported.
     """
-    quantization_kwargs = parse_extra_quantization_params(extra_quantization_params, weight_format)
     ov, model_class, quantization_class = _import_model_stack()
-    quantization_config = None
-    if weight_format in ("int8", "int4"):
-        quantization_config = quantization_class(**quantization_kwargs)
+    quantization_config = None if quantization is None else quantization_class(**quantization)
     with _quiet_third_party():
         try:
             model = model_class.from_pretrained(
@@ -82,13 +81,16 @@ def export_tokenizer_ir(
     ov.save_model(tokenizer, str(xml_path))
 
 
-def parse_extra_quantization_params(text: str, weight_format: str) -> dict[str, Any]:
+def parse_extra_quantization_params(text: str, weight_format: str) -> dict[str, Any] | None:
     """Map the optimum-cli flags OVMS users pass in `--extra_quantization_params` to kwargs of
-    `OVWeightQuantizationConfig`. Only flags that make sense offline are accepted.
+    `OVWeightQuantizationConfig`; None for fp32/fp16. Only flags that make sense offline are
+    accepted (no data-aware methods: there is no dataset to download).
 
     Raises:
         ConfigError: an unknown flag, a bad value, or anything but `--library transformers`.
     """
+    if weight_format not in ("int8", "int4"):
+        return None
     bits = 4 if weight_format == "int4" else 8
     # int4 defaults follow optimum-cli's for models it has no preset for.
     kwargs: dict[str, Any] = {"bits": bits, "group_size": 128 if bits == 4 else None, "ratio": 1.0}

@@ -61,7 +61,7 @@ def export_embeddings(
             source.path,
             model_xml,
             weight_format=options.weight_format,
-            extra_quantization_params=options.extra_quantization_params,
+            quantization=plan.quantization,
             model_info=source.config,
             ovserve_keys=plan.rt_keys,
         )
@@ -118,6 +118,9 @@ class _Plan:
             # A sentence-transformers max_seq_length above the positional limit would crash the model.
             self.max_length = min(default, limit) if limit is not None else default
         self.pooling = options.pooling or source.pooling or "CLS"
+        self.quantization = convert.parse_extra_quantization_params(
+            options.extra_quantization_params, options.weight_format
+        )
         # Truncation is always baked in; only the cut point depends on --truncate (see module doc).
         if options.truncate or limit is None:
             self.tokenizer_max_length = self.max_length
