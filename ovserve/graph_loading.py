@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import openvino as ov
 
-from ovserve.errors import Unavailable
+import calculators  # noqa: F401  (importing the package registers the built-in calculators)
+from ovserve.graph import runner
+from ovserve.graph.executor import NodeExecutor
 from ovserve.models import ModelManager
-from ovserve.repository import ServableGraph
 from ovserve.workspace import GraphSpec
 
 
-def load_graph(spec: GraphSpec, models: ModelManager, core: ov.Core) -> ServableGraph:
-    """Parse, validate and open the graph of `spec`; raises when it cannot be served."""
-    raise Unavailable("the graph engine is not part of this build yet")
+class GraphLoader:
+    """Loads graphs whose runs share one executor (the calculator threads the server owns)."""
+
+    def __init__(self, executor: NodeExecutor) -> None:
+        self._executor = executor
+
+    def __call__(self, spec: GraphSpec, models: ModelManager, core: ov.Core) -> runner.Graph:
+        """Parse, validate and open the graph of `spec`. Blocking; raises when it cannot be served."""
+        return runner.load_graph(spec, resolver=models, core=core, executor=self._executor)

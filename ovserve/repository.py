@@ -19,7 +19,7 @@ from ovserve import status
 from ovserve.errors import NotFound, Unavailable
 from ovserve.models import ModelManager
 from ovserve.status import VersionStatus
-from ovserve.workspace import GraphSpec, ModelSpec, Workspace
+from ovserve.workspace import GraphSpec, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +46,19 @@ class Repository:
         self._graph_status: dict[str, VersionStatus] = {}
         self._rejected: dict[str, VersionStatus] = {}
         self.ready = False
+        for warning in workspace.warnings:
+            log.warning("%s", warning)
         for entry in workspace.rejected:
-            log.error("%s: %s", entry.origin, entry.message)
+            log.error("%s", entry.message)
             if entry.name:
                 self._rejected[entry.name] = status.load_failed(entry.message, graph=entry.kind == "graph")
-
-    def _all_model_specs(self) -> list[ModelSpec]:
-        specs = list(self.workspace.models)
-        for graph in self.workspace.graphs:
-            specs.extend(graph.models)
-        return specs
 
     def load(self) -> None:
         """Load every model, then every graph; failures are recorded per servable, never raised.
 
         Blocking: call from a worker thread. Sets `ready` when done.
         """
-        specs = self._all_model_specs()
+        specs = self.workspace.all_models()
         self.models.mark_loading(specs)
         with self._lock:
             for graph in self.workspace.graphs:

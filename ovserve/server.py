@@ -20,7 +20,8 @@ from aiohttp import web
 from ovserve.config import ServerConfig
 from ovserve.errors import ConfigError
 from ovserve.frontends.rest import make_app
-from ovserve.graph_loading import load_graph
+from ovserve.graph.executor import NodeExecutor
+from ovserve.graph_loading import GraphLoader
 from ovserve.logging_setup import configure_logging
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
@@ -55,7 +56,10 @@ class Server:
     def __init__(self, config: ServerConfig, workspace: Workspace | None = None) -> None:
         self.config = config
         self.workspace = workspace if workspace is not None else workspace_from_config(config)
-        self.repository = Repository(self.workspace, shared_core(config.cache_dir), load_graph)
+        self._executor = NodeExecutor(config.graph_threads or None)
+        self.repository = Repository(
+            self.workspace, shared_core(config.cache_dir), GraphLoader(self._executor)
+        )
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -96,6 +100,7 @@ class Server:
             with contextlib.suppress(Exception):
                 await self._loading
         self.repository.close()
+        await asyncio.to_thread(self._executor.shutdown)
 
     async def __aenter__(self) -> Server:
         await self.start()
