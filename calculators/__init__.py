@@ -1,1 +1,41 @@
-"""Built-in ovserve calculators; importing this package registers them."""
+"""Built-in ovserve calculators; importing this package registers them.
+
+Native nodes (one request per run): `EmbeddingsRequestCalculator` → `TokenizerCalculator` →
+`FeatureExtractionCalculator` → `PoolingCalculator` → `NormalizeCalculator` →
+`EmbeddingsResponseCalculator`, fed by the resource node `EmbeddingsServableCalculator` (a model
+directory) or by `OpenVINOModelServerSessionCalculator` (a model of the server's configuration).
+OVMS's `EmbeddingsCalculator` and `EmbeddingsCalculatorOV` are subgraphs that expand into these.
+"""
+
+from __future__ import annotations
+
+from calculators import (
+    embeddings_calculator,
+    embeddings_calculator_ov,
+    embeddings_request_calculator,
+    embeddings_response_calculator,
+    embeddings_servable_calculator,
+    feature_extraction_calculator,
+    normalize_calculator,
+    openvino_model_server_session_calculator,
+    pooling_calculator,
+    tokenizer_calculator,
+)
+from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, parse_embeddings_body
+
+__all__ = [
+    "EmbeddingsInput",
+    "EmbeddingsRequest",
+    "EmbeddingsResult",
+    "embeddings_calculator",
+    "embeddings_calculator_ov",
+    "embeddings_request_calculator",
+    "embeddings_response_calculator",
+    "embeddings_servable_calculator",
+    "feature_extraction_calculator",
+    "normalize_calculator",
+    "openvino_model_server_session_calculator",
+    "parse_embeddings_body",
+    "pooling_calculator",
+    "tokenizer_calculator",
+]

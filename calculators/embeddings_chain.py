@@ -1,0 +1,131 @@
+"""The native embeddings node chain, built for the OVMS subgraphs' expansions.
+
+request → tokenizer → feature extraction → pooling → normalize → response; the same chain
+`graphs/embeddings/graph.pbtxt` writes out by hand. Only side-packet names and options differ
+between the graph forms, so both OVMS calculators expand through `embeddings_chain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+
+from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
+from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
+from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
+from ovserve.errors import ConfigError
+from ovserve.graph import ExpandContext, NodeConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainSpec:
+    """What varies between graph forms.
+
+    Attributes:
+        request_stream / response_stream: the expanded node's own stream names.
+        tokenizer_packet / model_packet: side-packet names of the tokenizer and embeddings models.
+    """
+
+    request_stream: str
+    response_stream: str
+    tokenizer_packet: str
+    model_packet: str
+    tokenizer: TokenizerCalculatorOptions
+    pooling: PoolingCalculatorOptions
+    normalize: bool
+
+
+def make_node(
+    calculator: str,
+    *,
+    inputs: Sequence[str] = (),
+    outputs: Sequence[str] = (),
+    side_inputs: Sequence[str] = (),
+    side_outputs: Sequence[str] = (),
+    options: Message | None = None,
+) -> NodeConfig:
+    """One node, its options packed as a `node_options` Any (the proto3 form)."""
+    node = NodeConfig(calculator=calculator)
+    node.input_stream.extend(inputs)
+    node.output_stream.extend(outputs)
+    node.input_side_packet.extend(side_inputs)
+    node.output_side_packet.extend(side_outputs)
+    if options is not None:
+        node.node_options.add().Pack(options)
+    return node
+
+
+def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
+    """The six per-request nodes, wired through fresh internal stream names."""
+    documents, ids, mask, types, tokens, hidden, pooled, vectors = (
+        ec.unique_name(hint)
+        for hint in (
+            "documents",
+            "input_ids",
+            "attention_mask",
+            "token_type_ids",
+            "prompt_tokens",
+            "hidden_states",
+            "pooled",
+            "embeddings",
+        )
+    )
+    model = f"MODEL:{spec.model_packet}"
+    return [
+        make_node(
+            "EmbeddingsRequestCalculator",
+            inputs=[f"REQUEST_PAYLOAD:{spec.request_stream}"],
+            outputs=[f"INPUT:{documents}"],
+        ),
+        make_node(
+            "TokenizerCalculator",
+            inputs=[f"INPUT:{documents}"],
+            outputs=[
+                f"INPUT_IDS:{ids}",
+                f"ATTENTION_MASK:{mask}",
+                f"TOKEN_TYPE_IDS:{types}",
+                f"PROMPT_TOKENS:{tokens}",
+            ],
+            side_inputs=[f"TOKENIZER:{spec.tokenizer_packet}", model],
+            options=spec.tokenizer,
+        ),
+        make_node(
+            "FeatureExtractionCalculator",
+            inputs=[f"INPUT_IDS:{ids}", f"ATTENTION_MASK:{mask}", f"TOKEN_TYPE_IDS:{types}"],
+            outputs=[f"HIDDEN_STATES:{hidden}"],
+            side_inputs=[model],
+        ),
+        make_node(
+            "PoolingCalculator",
+            inputs=[f"HIDDEN_STATES:{hidden}", f"ATTENTION_MASK:{mask}"],
+            outputs=[f"EMBEDDINGS:{pooled}"],
+            side_inputs=[model],
+            options=spec.pooling,
+        ),
+        make_node(
+            "NormalizeCalculator",
+            inputs=[f"EMBEDDINGS:{pooled}"],
+            outputs=[f"EMBEDDINGS:{vectors}"],
+            options=NormalizeCalculatorOptions(enabled=spec.normalize),
+        ),
+        make_node(
+            "EmbeddingsResponseCalculator",
+            inputs=[f"EMBEDDINGS:{vectors}", f"PROMPT_TOKENS:{tokens}"],
+            outputs=[f"RESPONSE_PAYLOAD:{spec.response_stream}"],
+        ),
+    ]
+
+
+def port_name(entries: Iterable[str], tag: str, *, where: str) -> str:
+    """The stream or side-packet name connected to `tag` in `TAG:name` / `TAG:0:name` entries.
+
+    Raises:
+        ConfigError: the tag is not connected.
+    """
+    for entry in entries:
+        parts = entry.split(":")
+        if parts[0] == tag and len(parts) in (2, 3):
+            return parts[-1]
+    raise ConfigError(f"{where}: {tag} is not connected")

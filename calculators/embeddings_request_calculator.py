@@ -1,0 +1,67 @@
+"""EmbeddingsRequestCalculator: the graph's `REQUEST_PAYLOAD` → the documents to embed.
+
+Example config:
+    node {
+      name: "Request"
+      calculator: "EmbeddingsRequestCalculator"
+      input_stream: "REQUEST_PAYLOAD:input"
+      output_stream: "INPUT:documents"
+    }
+
+Accepted payloads: an `EmbeddingsRequest` (what the front ends build), a bare `EmbeddingsInput`,
+a decoded OpenAI JSON body (a mapping) or its raw JSON text (`str`/`bytes`). Bodies are validated
+with `parse_embeddings_body`, so the errors carry the OVMS texts of reference §9.3.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from calculators.payload import EmbeddingsInput, EmbeddingsRequest, parse_embeddings_body
+from ovserve.errors import InvalidArgument
+from ovserve.graph import (
+    Calculator,
+    CalculatorContext,
+    CalculatorContract,
+    Input,
+    Output,
+    register_calculator,
+)
+
+REQUEST = Input[object]("REQUEST_PAYLOAD")
+DOCUMENTS = Output[EmbeddingsInput]("INPUT")
+
+
+def documents_of(payload: object) -> EmbeddingsInput:
+    """The documents of any accepted payload.
+
+    Raises:
+        InvalidArgument: with the OVMS message for a malformed body or an unknown payload type.
+    """
+    if isinstance(payload, EmbeddingsRequest):
+        return payload.input
+    if isinstance(payload, EmbeddingsInput):
+        return payload
+    if isinstance(payload, bytes | bytearray | str):
+        try:
+            payload = json.loads(payload)
+        except ValueError:
+            raise InvalidArgument("Received json is not an object") from None
+    if isinstance(payload, Mapping):
+        return parse_embeddings_body(payload).input
+    if isinstance(payload, list | int | float | bool) or payload is None:
+        raise InvalidArgument("Received json is not an object")
+    raise InvalidArgument("Non-json request received in embeddings calculator")
+
+
+@register_calculator
+class EmbeddingsRequestCalculator(Calculator):
+    """Decodes one request payload."""
+
+    @classmethod
+    def get_contract(cls, cc: CalculatorContract) -> None:
+        cc.declare(REQUEST, DOCUMENTS)
+
+    def process(self, ctx: CalculatorContext) -> None:
+        ctx.set(DOCUMENTS, documents_of(ctx.get(REQUEST)))

@@ -1,0 +1,47 @@
+"""EmbeddingsResponseCalculator: vectors + token count → the graph's `RESPONSE_PAYLOAD`.
+
+Example config:
+    node {
+      name: "Response"
+      calculator: "EmbeddingsResponseCalculator"
+      input_stream: "EMBEDDINGS:embeddings"
+      input_stream: "PROMPT_TOKENS:prompt_tokens"
+      output_stream: "RESPONSE_PAYLOAD:output"
+    }
+
+The packet is an `EmbeddingsResult` (float32 `[N, D]`, C-contiguous, plus `prompt_tokens`); the
+front end that received the request encodes it (OpenAI float list or base64, KServe tensor).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from calculators.payload import EmbeddingsResult
+from calculators.vectors import Float32Array
+from ovserve.graph import (
+    Calculator,
+    CalculatorContext,
+    CalculatorContract,
+    Input,
+    Output,
+    register_calculator,
+)
+
+EMBEDDINGS = Input[Float32Array]("EMBEDDINGS")
+PROMPT_TOKENS = Input[int]("PROMPT_TOKENS", optional=True)
+RESPONSE = Output[EmbeddingsResult]("RESPONSE_PAYLOAD")
+
+
+@register_calculator
+class EmbeddingsResponseCalculator(Calculator):
+    """Packs one request's result."""
+
+    @classmethod
+    def get_contract(cls, cc: CalculatorContract) -> None:
+        cc.declare(EMBEDDINGS, PROMPT_TOKENS, RESPONSE)
+
+    def process(self, ctx: CalculatorContext) -> None:
+        vectors = np.ascontiguousarray(ctx.get(EMBEDDINGS), dtype=np.float32)
+        tokens = int(ctx.get(PROMPT_TOKENS)) if ctx.has(PROMPT_TOKENS) else 0
+        ctx.set(RESPONSE, EmbeddingsResult(embeddings=vectors, prompt_tokens=tokens))

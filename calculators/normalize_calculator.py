@@ -1,0 +1,52 @@
+"""NormalizeCalculator: L2-normalises each row of a `[N, D]` float32 matrix (norm clamped to >= 1e-12).
+
+Example config:
+    node {
+      name: "Normalize"
+      calculator: "NormalizeCalculator"
+      input_stream: "EMBEDDINGS:pooled"
+      output_stream: "EMBEDDINGS:embeddings"
+      node_options: {
+        [type.googleapis.com/ovserve.calculators.NormalizeCalculatorOptions]: { enabled: true }
+      }
+    }
+
+`enabled: false` passes the vectors through unchanged (OVMS `normalize_embeddings: false`), so
+every graph form keeps the same node chain.
+"""
+
+from __future__ import annotations
+
+from calculators.vectors import Float32Array, l2_normalize
+from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
+from ovserve.graph import (
+    Calculator,
+    CalculatorContext,
+    CalculatorContract,
+    GraphLoadContext,
+    Input,
+    Output,
+    register_calculator,
+)
+
+EMBEDDINGS_IN = Input[Float32Array]("EMBEDDINGS")
+EMBEDDINGS_OUT = Output[Float32Array]("EMBEDDINGS")
+
+
+@register_calculator
+class NormalizeCalculator(Calculator):
+    """Normalises one request's vectors (or passes them through when disabled)."""
+
+    @classmethod
+    def get_contract(cls, cc: CalculatorContract) -> None:
+        cc.declare(EMBEDDINGS_IN, EMBEDDINGS_OUT)
+        cc.set_options(NormalizeCalculatorOptions)
+
+    @classmethod
+    def load(cls, lc: GraphLoadContext) -> None:
+        options = lc.options(NormalizeCalculatorOptions)
+        lc.node_state = options.enabled if options.HasField("enabled") else True
+
+    def process(self, ctx: CalculatorContext) -> None:
+        vectors = ctx.get(EMBEDDINGS_IN)
+        ctx.set(EMBEDDINGS_OUT, l2_normalize(vectors) if ctx.node_state else vectors)

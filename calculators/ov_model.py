@@ -1,0 +1,73 @@
+"""Running a feature-extraction model: token tensors in, `[N, L, D]` hidden states out.
+
+The model is fed only the inputs it declares (BERT exports take `token_type_ids`, XLM-R and
+sentence-transformers exports do not), and its hidden states are the first output of rank 3
+(`last_hidden_state`; a sentence-transformers export also has a rank-2 `sentence_embedding`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from calculators.infer_pool import InferRequestPool
+from calculators.tokens import TokenBatch
+from calculators.vectors import Float32Array
+from ovserve.errors import ConfigError
+
+if TYPE_CHECKING:
+    import openvino
+
+KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids")
+
+
+class FeatureExtractor:
+    """A compiled feature-extraction model; thread-safe, shared by all runs of one node.
+
+    Raises (at construction):
+        ConfigError: an input the model needs cannot be fed, or no output has rank 3.
+    """
+
+    def __init__(self, compiled: openvino.CompiledModel, *, output_name: str = "", where: str) -> None:
+        self._inputs: list[tuple[int, str]] = []
+        for index, port in enumerate(compiled.inputs):
+            known = [name for name in KNOWN_INPUTS if name in port.get_names()]
+            if not known:
+                raise ConfigError(
+                    f"{where}: model input {port.get_any_name()!r} is not one of {', '.join(KNOWN_INPUTS)}"
+                )
+            self._inputs.append((index, known[0]))
+        self._output = _pick_output(compiled, output_name, where=where)
+        self._requests = InferRequestPool(compiled)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(name for _, name in self._inputs)
+
+    def run(self, batch: TokenBatch) -> Float32Array:
+        """Hidden states `[N, L, D]` as float32 (a copy, owned by the caller)."""
+        feeds = {}
+        for index, name in self._inputs:
+            if name == "position_ids":
+                n, length = batch.input_ids.shape
+                feeds[index] = np.broadcast_to(np.arange(length, dtype=np.int64), (n, length)).copy()
+            else:
+                feeds[index] = getattr(batch, name)
+        with self._requests.request() as req:
+            req.infer(feeds)
+            return np.array(req.get_output_tensor(self._output).data, dtype=np.float32, copy=True)
+
+
+def _pick_output(compiled: openvino.CompiledModel, output_name: str, *, where: str) -> int:
+    for index, port in enumerate(compiled.outputs):
+        if output_name:
+            if output_name in port.get_names():
+                return index
+            continue
+        shape = port.get_partial_shape()
+        if shape.rank.is_static and shape.rank.get_length() == 3:
+            return index
+    if output_name:
+        raise ConfigError(f"{where}: the model has no output named {output_name!r}")
+    raise ConfigError(f"{where}: the model has no output of rank 3 ([batch, sequence, hidden])")

@@ -1,0 +1,133 @@
+"""Running an openvino-tokenizers model, with the truncation length chosen when the graph loads.
+
+openvino_tokenizers fixes the cut when the tokenizer is converted: its `Truncate` operation takes
+the maximum number of content tokens from a `Select` between a converted-in length and "no limit",
+driven by a `truncation` state variable. `set_truncation` rewrites both branches of that `Select`
+to one constant, so the same IR can cut at the workspace's M (truncate on) or not at all (truncate
+off, so that the length check sees the real N). Special tokens are added after the cut, exactly as
+the Hugging Face tokenizer does (`[CLS] ... [SEP]` survive), which is why the content limit is M
+minus the number of special tokens the tokenizer adds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from calculators.infer_pool import InferRequestPool
+from calculators.tokens import TokenBatch, check_length
+from ovserve.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import openvino
+
+# The value openvino_tokenizers itself uses for "do not truncate" (int32 max minus headroom).
+NO_TRUNCATION = 2**31 - 1 - 64
+_OUTPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def set_truncation(tokenizer: openvino.Model, content_max: int, *, where: str) -> openvino.Model:
+    """A copy of `tokenizer` whose `Truncate` keeps at most `content_max` content tokens.
+
+    Raises:
+        ConfigError: the model has no `Truncate` operation (not an openvino-tokenizers model).
+    """
+    from openvino import opset13
+
+    model = tokenizer.clone()
+    found = False
+    for op in model.get_ordered_ops():
+        if op.get_type_name() != "Truncate":
+            continue
+        found = True
+        limit = opset13.constant(np.int32(content_max)).output(0)
+        source = op.input(3).get_source_output().get_node()
+        if source.get_type_name() == "Select":
+            # Keep the Select (its ReadValue/Assign pair must stay connected for the CPU plugin)
+            # and make both branches the same constant.
+            source.input(1).replace_source_output(limit)
+            source.input(2).replace_source_output(limit)
+        else:
+            op.input(3).replace_source_output(limit)
+    if not found:
+        raise ConfigError(
+            f"{where}: the tokenizer model has no Truncate operation; cannot set its max length"
+        )
+    model.validate_nodes_and_infer_types()
+    return model
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenizerSettings:
+    """How a graph tokenizes strings.
+
+    Attributes:
+        max_length: M of reference §9.4, in tokens including special tokens.
+        truncate: True: cut to M; False: reject N > M; None: keep the cut converted into the
+            tokenizer (old OVMS graphs, whose `--truncate` was baked in) and reject N > M.
+    """
+
+    max_length: int
+    truncate: bool | None
+
+
+class TextTokenizer:
+    """Strings → right-padded `TokenBatch`; thread-safe, shared by all runs of one node."""
+
+    def __init__(
+        self, core: openvino.Core, tokenizer: openvino.Model, settings: TokenizerSettings, *, where: str
+    ) -> None:
+        self.settings = settings
+        names = {name for out in tokenizer.outputs for name in out.get_names()}
+        if not {"input_ids", "attention_mask"} <= names:
+            raise ConfigError(f"{where}: the tokenizer model has no input_ids/attention_mask outputs")
+        model = tokenizer
+        if settings.truncate is not None:
+            probe = TextTokenizer._pool(core, set_truncation(tokenizer, NO_TRUNCATION, where=where))
+            added = _encode(probe, [""]).length
+            content_max = settings.max_length - added
+            if content_max < 1:
+                raise ConfigError(
+                    f"{where}: max length {settings.max_length} leaves no room next to {added} special tokens"
+                )
+            model = set_truncation(
+                tokenizer, content_max if settings.truncate else NO_TRUNCATION, where=where
+            )
+        self._requests = TextTokenizer._pool(core, model)
+
+    @staticmethod
+    def _pool(core: openvino.Core, model: openvino.Model) -> InferRequestPool:
+        return InferRequestPool(core.compile_model(model, "CPU"))
+
+    def encode(self, texts: Sequence[str]) -> TokenBatch:
+        """Tokenize the batch together (padded to the longest row) and apply the length rule.
+
+        Raises:
+            InvalidArgument: `Input length N longer than allowed M` when N > M.
+        """
+        batch = _encode(self._requests, texts)
+        check_length(batch.length, self.settings.max_length)
+        return batch
+
+
+def _encode(pool: InferRequestPool, texts: Sequence[str]) -> TokenBatch:
+    import openvino
+
+    with pool.request() as req:
+        result = req.infer({0: openvino.Tensor(np.array(list(texts), dtype=np.str_))})
+        arrays = {}
+        for out, value in result.items():
+            for name in out.get_names():
+                if name in _OUTPUTS:
+                    arrays[name] = np.array(value, dtype=np.int64, copy=True)
+    ids = arrays["input_ids"]
+    types = arrays.get("token_type_ids")
+    return TokenBatch(
+        input_ids=ids,
+        attention_mask=arrays["attention_mask"],
+        token_type_ids=types if types is not None else np.zeros_like(ids),
+    )

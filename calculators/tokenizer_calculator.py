@@ -1,0 +1,128 @@
+"""TokenizerCalculator: documents → `input_ids` / `attention_mask` / `token_type_ids` (int64, padded).
+
+Example config:
+    node {
+      name: "Tokenizer"
+      calculator: "TokenizerCalculator"
+      input_side_packet: "TOKENIZER:tokenizer"
+      input_side_packet: "MODEL:model"
+      input_stream: "INPUT:documents"
+      output_stream: "INPUT_IDS:input_ids"
+      output_stream: "ATTENTION_MASK:attention_mask"
+      output_stream: "TOKEN_TYPE_IDS:token_type_ids"
+      output_stream: "PROMPT_TOKENS:prompt_tokens"
+      node_options: {
+        [type.googleapis.com/ovserve.calculators.TokenizerCalculatorOptions]: { truncate: true }
+      }
+    }
+
+`TOKENIZER` is an openvino-tokenizers model (string input), `MODEL` the embeddings model it feeds;
+`MODEL` is optional and only read at load for the workspace facts (max length M, truncation,
+pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference §9.4):
+
+* strings are tokenized as one batch, padded to the longest row (N). With truncate on, every row
+  is cut to M tokens as the HF tokenizer cuts (special tokens kept); with it off, N > M fails.
+* token-id lists are used as given (never truncated), right-padded with the pad id; the mask is
+  1 on given ids and `token_type_ids` are 1 (the OVMS quirk, 0 for single-type models); N > M fails.
+* the failure is `InvalidArgument("Input length N longer than allowed M")`, raised here, so an
+  over-long input never reaches the model.
+
+`PROMPT_TOKENS` is the OpenAI usage count: the sum of the attention mask (all ids for token input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calculators import model_facts
+from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
+from calculators.payload import EmbeddingsInput
+from calculators.tokens import TOKEN_INPUT_TYPE_ID, Int64Array, TokenBatch, check_length, pad_token_ids
+from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
+from ovserve.graph import (
+    Calculator,
+    CalculatorContext,
+    CalculatorContract,
+    GraphLoadContext,
+    Input,
+    InputSidePacket,
+    LoadedModel,
+    Output,
+    register_calculator,
+)
+
+TOKENIZER = InputSidePacket[LoadedModel]("TOKENIZER")
+MODEL = InputSidePacket[LoadedModel]("MODEL", optional=True)
+DOCUMENTS = Input[EmbeddingsInput]("INPUT")
+INPUT_IDS = Output[Int64Array]("INPUT_IDS")
+ATTENTION_MASK = Output[Int64Array]("ATTENTION_MASK")
+TOKEN_TYPE_IDS = Output[Int64Array]("TOKEN_TYPE_IDS")
+PROMPT_TOKENS = Output[int]("PROMPT_TOKENS")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Tokenization:
+    """Per-node state made at load and shared by all runs (immutable; the tokenizer is thread-safe)."""
+
+    text: TextTokenizer
+    pad_token_id: int
+    vocab_size: int | None
+    token_type_id: int
+
+    def encode(self, documents: EmbeddingsInput) -> tuple[TokenBatch, int]:
+        if not documents.is_tokens:
+            batch = self.text.encode(documents.texts)
+            return batch, batch.prompt_tokens
+        batch = pad_token_ids(
+            documents.token_ids,
+            pad_token_id=self.pad_token_id,
+            type_id=self.token_type_id,
+            vocab_size=self.vocab_size,
+        )
+        check_length(batch.length, self.text.settings.max_length)
+        return batch, sum(len(row) for row in documents.token_ids)
+
+
+@register_calculator
+class TokenizerCalculator(Calculator):
+    """Tokenizes one request; see the module docstring for the contract."""
+
+    @classmethod
+    def get_contract(cls, cc: CalculatorContract) -> None:
+        cc.declare(TOKENIZER, MODEL, DOCUMENTS, INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS, PROMPT_TOKENS)
+        cc.set_options(TokenizerCalculatorOptions)
+
+    @classmethod
+    def load(cls, lc: GraphLoadContext) -> None:
+        options = lc.options(TokenizerCalculatorOptions)
+        tokenizer = lc.side(TOKENIZER)
+        model: LoadedModel | None = lc.side(MODEL) if MODEL.tag in lc.side_packets else None
+        info = model_facts.model_info(model.model if model is not None else None)
+        config = model_facts.hf_config(model.path if model is not None else None)
+        settings = TokenizerSettings(
+            max_length=options.max_length
+            if options.HasField("max_length")
+            else model_facts.max_length(info, config),
+            truncate=options.truncate
+            if options.HasField("truncate")
+            else model_facts.recorded_truncate(info),
+        )
+        # Reference §9.4: config.json's pad_token_id when non-zero, else the tokenizer's, else 0.
+        pad = model_facts.int_fact("pad_token_id", info, config)
+        if not pad:
+            pad = model_facts.tokenizer_pad_id(tokenizer.model) or 0
+        type_vocab = model_facts.int_fact("type_vocab_size", info, config)
+        lc.node_state = _Tokenization(
+            text=TextTokenizer(lc.core, tokenizer.model, settings, where=lc.node_name),
+            pad_token_id=pad,
+            vocab_size=model_facts.int_fact("vocab_size", info, config),
+            token_type_id=TOKEN_INPUT_TYPE_ID if type_vocab is None or type_vocab > 1 else 0,
+        )
+
+    def process(self, ctx: CalculatorContext) -> None:
+        state: _Tokenization = ctx.node_state
+        batch, prompt_tokens = state.encode(ctx.get(DOCUMENTS))
+        ctx.set(INPUT_IDS, batch.input_ids)
+        ctx.set(ATTENTION_MASK, batch.attention_mask)
+        ctx.set(TOKEN_TYPE_IDS, batch.token_type_ids)
+        ctx.set(PROMPT_TOKENS, prompt_tokens)

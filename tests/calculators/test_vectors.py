@@ -1,0 +1,90 @@
+"""Pooling, normalisation and token-batch rules on small arrays, against explicit loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from calculators.tokens import check_length, pad_token_ids
+from calculators.vectors import PoolingMode, l2_normalize, pool
+from ovserve.errors import InvalidArgument
+
+RNG = np.random.default_rng(7)
+HIDDEN = RNG.standard_normal((3, 5, 4)).astype(np.float32)
+MASK = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 0, 0, 0, 0]], dtype=np.int64)
+
+
+def reference_pool(
+    hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64], mode: str
+) -> list[list[float]]:
+    rows = []
+    for h, m in zip(hidden.tolist(), mask.tolist(), strict=True):
+        n = sum(m)
+        if mode == "CLS":
+            rows.append(h[0])
+        elif mode == "LAST":
+            rows.append(h[n - 1])
+        else:
+            rows.append(
+                [sum(h[t][d] * m[t] for t in range(len(m))) / max(n, 1e-12) for d in range(len(h[0]))]
+            )
+    return rows
+
+
+@pytest.mark.parametrize("mode", ["CLS", "MEAN", "LAST"])
+def test_pool_matches_loops(mode: PoolingMode) -> None:
+    got = pool(HIDDEN, MASK, mode)
+    assert got.dtype == np.float32
+    assert got.shape == (3, 4)
+    np.testing.assert_allclose(got, reference_pool(HIDDEN, MASK, mode), rtol=1e-6, atol=1e-6)
+
+
+def test_padding_does_not_leak_into_mean_or_last() -> None:
+    noisy = HIDDEN.copy()
+    noisy[MASK == 0] = 1e6
+    for mode in ("MEAN", "LAST"):
+        np.testing.assert_allclose(pool(noisy, MASK, mode), pool(HIDDEN, MASK, mode), rtol=1e-6)
+
+
+def test_all_zero_mask_gives_zero_mean_and_first_token_last() -> None:
+    mask = np.zeros((1, 5), dtype=np.int64)
+    assert not pool(HIDDEN[:1], mask, "MEAN").any()
+    np.testing.assert_array_equal(pool(HIDDEN[:1], mask, "LAST"), HIDDEN[:1, 0])
+
+
+def test_l2_normalize() -> None:
+    vectors = np.array([[3.0, 4.0], [0.0, 0.0], [1e-20, 0.0]], dtype=np.float32)
+    got = l2_normalize(vectors)
+    np.testing.assert_allclose(got[0], [0.6, 0.8], rtol=1e-6)
+    assert not got[1].any()  # a zero vector stays zero (norm clamped to 1e-12)
+    assert got[2, 0] == pytest.approx(1e-8)  # 1e-20 / 1e-12: below eps the norm is clamped
+
+
+def test_pad_token_ids() -> None:
+    batch = pad_token_ids([[5, 6, 7], [8]], pad_token_id=9)
+    np.testing.assert_array_equal(batch.input_ids, [[5, 6, 7], [8, 9, 9]])
+    np.testing.assert_array_equal(batch.attention_mask, [[1, 1, 1], [1, 0, 0]])
+    np.testing.assert_array_equal(batch.token_type_ids, np.ones((2, 3)))  # the OVMS quirk
+    assert batch.prompt_tokens == 4
+    assert batch.length == 3
+    assert batch.input_ids.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("rows", "vocab", "message"),
+    [
+        ([[1, -1]], None, "token id -1 is out of the vocabulary range"),
+        ([[1, 30522]], 30522, r"token id 30522 is out of the vocabulary range \[0, 30522\)"),
+        ([[]], None, "inner arrays in input should not be empty"),
+    ],
+)
+def test_pad_token_ids_rejects(rows: list[list[int]], vocab: int | None, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        pad_token_ids(rows, pad_token_id=0, vocab_size=vocab)
+
+
+def test_check_length_message() -> None:
+    check_length(256, 256)
+    with pytest.raises(InvalidArgument, match=r"^Input length 257 longer than allowed 256$"):
+        check_length(257, 256)
