@@ -19,7 +19,6 @@ from ovserve import __version__
 from ovserve.config import CorsSettings, ServerConfig
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
-_SUBCOMMANDS = ("export",)
 
 
 def _port(text: str) -> int:
@@ -42,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ovserve",
         description="Serve OpenVINO Model Server workspaces (graph.pbtxt + subconfig.json) over "
         "REST (OpenAI, KServe v2) and gRPC (KServe v2). `ovserve export embeddings --help` "
-        "builds a workspace from a Hugging Face model folder.",
+        "builds a workspace from a Hugging Face model folder; `ovserve bench --help` load-tests "
+        "an embeddings endpoint.",
     )
     p.add_argument("--version", action="version", version=f"ovserve {__version__}")
     net = p.add_argument_group("network")
@@ -180,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ovserve.export.cli import main as export_main
 
         return export_main(args_list[1:])
+    if args_list and args_list[0] == "bench":
+        from ovserve.bench.cli import main as bench_main
+
+        return bench_main(args_list[1:])
     parser = build_parser()
     config = config_from_args(parser.parse_args(args_list), parser)
     from ovserve.server import run_server

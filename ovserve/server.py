@@ -19,6 +19,7 @@ from aiohttp import web
 
 from ovserve.config import ServerConfig
 from ovserve.errors import ConfigError
+from ovserve.frontends.grpc import add_services
 from ovserve.frontends.rest import make_app
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
@@ -77,6 +78,7 @@ class Server:
             log.info("REST server listening on %s:%d", self.config.rest_bind_address, self.rest_port)
         if self.config.grpc_port is not None:
             self._grpc = grpc.aio.server()
+            add_services(self._grpc, self.repository)
             address = f"{self.config.grpc_bind_address}:{self.config.grpc_port}"
             self.grpc_port = self._grpc.add_insecure_port(address)
             await self._grpc.start()
