@@ -1,0 +1,71 @@
+"""The cut is chosen at load, whatever was converted into the tokenizer IR.
+
+OVMS's old exporter baked `--max_length` into the tokenizer (`truncation=True, max_length=N`);
+optimum-cli converts without a cut. Both must serve every truncate setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import openvino as ov
+import pytest
+
+from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_truncation
+from ovserve.errors import ConfigError, InvalidArgument
+from ovserve.graph.loading import default_core
+from tests.calculators.conftest import LONG_TEXT
+from tests.support.models import default_model_source
+
+pytestmark = pytest.mark.slow
+TEXTS = ("short text", LONG_TEXT)
+
+
+@pytest.fixture(scope="module")
+def convert() -> Callable[..., ov.Model]:
+    import openvino_tokenizers
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(default_model_source()))
+
+    def run(**kwargs: object) -> ov.Model:
+        model: ov.Model = openvino_tokenizers.convert_tokenizer(hf, **kwargs)
+        return model
+
+    return run
+
+
+@pytest.mark.parametrize("baked", [None, 128])
+def test_every_setting_on_any_tokenizer(convert: Callable[..., ov.Model], baked: int | None) -> None:
+    model = convert() if baked is None else convert(truncation=True, max_length=baked)
+    core = default_core()
+    cut = TextTokenizer(core, model, TokenizerSettings(max_length=200, truncate=True), where="n").encode(
+        TEXTS
+    )
+    assert cut.length == 200
+    assert cut.input_ids[1, 0] == 101  # [CLS] ... [SEP] survive the cut
+    assert cut.input_ids[1, -1] == 102
+    strict = TextTokenizer(core, model, TokenizerSettings(max_length=200, truncate=False), where="n")
+    with pytest.raises(InvalidArgument, match=r"^Input length 1\d\d\d longer than allowed 200$"):
+        strict.encode(TEXTS)
+    assert strict.encode(("short text",)).prompt_tokens == 4
+    kept = TextTokenizer(core, model, TokenizerSettings(max_length=200, truncate=None), where="n")
+    if baked is None:  # as exported: no cut, so the length rule rejects
+        with pytest.raises(InvalidArgument, match="longer than allowed 200"):
+            kept.encode(TEXTS)
+    else:  # as exported: cut at the baked 128, within M
+        np.testing.assert_array_equal(kept.encode(TEXTS).attention_mask.sum(axis=1), [4, 128])
+
+
+def test_max_length_must_leave_room_for_special_tokens(convert: Callable[..., ov.Model]) -> None:
+    with pytest.raises(ConfigError, match="max length 2 leaves no room next to 2 special tokens"):
+        TextTokenizer(default_core(), convert(), TokenizerSettings(max_length=2, truncate=True), where="n")
+
+
+def test_set_truncation_needs_a_truncate_operation() -> None:
+    from openvino import opset13
+
+    text = opset13.parameter([-1], ov.Type.string, name="text")
+    with pytest.raises(ConfigError, match="no Truncate operation"):
+        set_truncation(ov.Model([opset13.shape_of(text)], [text], "toy"), 10, where="n")
