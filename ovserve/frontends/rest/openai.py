@@ -1,0 +1,109 @@
+"""OpenAI-compatible ("V3") embeddings codec: `POST /v3/<anything>` and `POST /v1/embeddings`.
+
+As OVMS (reference §8.4), the rest of the path after `/v3/` does not route: the body's `model`
+names the graph, so `/v3/embeddings`, `/v3/v1/embeddings` and `/v3/embeddings/embeddings` are
+one endpoint. Checks run in OVMS order: body and `model` (412) → graph lookup (404) → the
+graph's own validation of the body (400, inside the OVMS execution-error wrapper).
+
+Beyond OVMS: the response carries `model`; `dimensions` keeps the first N values (see
+`ovserve.dataplane.truncate_dimensions`); `user` is ignored like any unknown key.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+
+import numpy as np
+from aiohttp import web
+
+from ovserve.errors import FailedPrecondition, InvalidArgument, Unimplemented
+from ovserve.frontends.rest.jsonio import (
+    ENCODE_OFF_LOOP_VALUES,
+    dumps,
+    json_bytes_response,
+    off_loop_if,
+    read_json,
+)
+from ovserve.frontends.rest.state import DATAPLANE
+from ovserve.types import EmbeddingsResult, NonJsonPayload
+
+_INVALID = "The file is not valid json - "
+
+
+async def dispatch(request: web.Request) -> web.Response:
+    """One OpenAI call, routed by the body's `model` (or by the URI, as OVMS, when not JSON)."""
+    dataplane = request.app[DATAPLANE]
+    path = request.path
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
+        model = path[4:]
+        _check_operation(dataplane.graph(model).name, path)
+        payload = NonJsonPayload(body=await request.read(), content_type=request.content_type)
+        return await _respond(model, await dataplane.embeddings(model, payload), base64_output=False)
+    body = await read_json(request)
+    if not isinstance(body, Mapping):
+        raise FailedPrecondition(_INVALID + "JSON body must be an object")
+    if "model" not in body:
+        raise FailedPrecondition(_INVALID + "model field is missing in JSON body")
+    model = body["model"]
+    if not isinstance(model, str):
+        raise FailedPrecondition(_INVALID + "model field is not a string")
+    model = model or path[4:]  # OVMS: an empty model is routed by the URI
+    dimensions = _dimensions(body)
+    _check_operation(dataplane.graph(model).name, path)
+    result = await dataplane.embeddings(model, body, dimensions=dimensions)
+    # The graph has validated encoding_format by now.
+    return await _respond(model, result, base64_output=body.get("encoding_format") == "base64")
+
+
+async def _respond(model: str, result: EmbeddingsResult, *, base64_output: bool) -> web.Response:
+    large = int(result.embeddings.size) > ENCODE_OFF_LOOP_VALUES
+    encoded = await off_loop_if(large, lambda: encode_embeddings(model, result, base64_output=base64_output))
+    return json_bytes_response(encoded)
+
+
+def _check_operation(graph: str, path: str) -> None:
+    # OVMS switches its embeddings calculator to tokenization for paths ending in `tokenize`;
+    # our calculators cannot tokenize on request yet, so say so instead of embedding.
+    if path.endswith("tokenize"):
+        raise Unimplemented(f"tokenize is not supported by graph {graph}")
+
+
+def _dimensions(body: Mapping[str, object]) -> int | None:
+    value = body.get("dimensions")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidArgument("dimensions should be an integer")
+    return value
+
+
+def encode_embeddings(model: str, result: EmbeddingsResult, *, base64_output: bool) -> bytes:
+    """The OpenAI response body (key order as OVMS, plus `model` before `usage`).
+
+    Floats are the float32 values widened to double and written with the shortest repr that
+    round-trips, as OVMS does (`-0.03440694510936737`); base64 is the little-endian float32
+    bytes of each vector, standard alphabet with padding.
+    """
+    vectors = result.embeddings
+    rows: list[object]
+    if base64_output:
+        little = vectors.astype("<f4", copy=False)
+        rows = [base64.b64encode(row.tobytes()).decode("ascii") for row in little]
+    else:
+        rows = vectors.astype(np.float64).tolist()
+    return dumps(
+        {
+            "object": "list",
+            "data": [{"object": "embedding", "embedding": row, "index": i} for i, row in enumerate(rows)],
+            "model": model,
+            "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
+        }
+    )
+
+
+ROUTES = [
+    web.post("/v3/{tail:.*}", dispatch),
+    web.post("/v1/embeddings", dispatch),
+]
