@@ -92,12 +92,18 @@ def max_length(info: dict[str, str], config: dict[str, object]) -> int:
     recorded = _positive_int(info.get(rt_info.KEY_MAX_LENGTH))
     if recorded is not None:
         return recorded
+    limit = positional_limit(info, config)
+    return limit if limit is not None else DEFAULT_MAX_LENGTH
+
+
+def positional_limit(info: dict[str, str], config: dict[str, object]) -> int | None:
+    """The model's own length limit (first of `MAX_LENGTH_KEYS` in rt_info, then config.json)."""
     for source in (info, config):
         for key in MAX_LENGTH_KEYS:
             found = _positive_int(source.get(key))
             if found is not None:
                 return found
-    return DEFAULT_MAX_LENGTH
+    return None
 
 
 def recorded_truncate(info: dict[str, str]) -> bool | None:

@@ -39,6 +39,7 @@ from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
 from calculators.payload import EmbeddingsInput
 from calculators.tokens import TOKEN_INPUT_TYPE_ID, Int64Array, TokenBatch, check_length, pad_token_ids
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
+from ovserve.errors import ConfigError
 from ovserve.graph import (
     Calculator,
     CalculatorContext,
@@ -83,6 +84,26 @@ class _Tokenization:
         return batch, sum(len(row) for row in documents.token_ids)
 
 
+def _settings(
+    options: TokenizerCalculatorOptions, info: dict[str, str], config: dict[str, object], *, where: str
+) -> TokenizerSettings:
+    """Options first, then the workspace (see `model_facts`).
+
+    Raises:
+        ConfigError: an explicit max_length beyond the model's positional limit, since a longer
+            input would reach the model and fail inside it.
+    """
+    limit = model_facts.positional_limit(info, config)
+    if options.HasField("max_length"):
+        if limit is not None and options.max_length > limit:
+            raise ConfigError(f"{where}: max_length {options.max_length} exceeds the model limit {limit}")
+        max_length = options.max_length
+    else:
+        max_length = model_facts.max_length(info, config)
+    truncate = options.truncate if options.HasField("truncate") else model_facts.recorded_truncate(info)
+    return TokenizerSettings(max_length=max_length, truncate=truncate)
+
+
 @register_calculator
 class TokenizerCalculator(Calculator):
     """Tokenizes one request; see the module docstring for the contract."""
@@ -99,14 +120,7 @@ class TokenizerCalculator(Calculator):
         model: LoadedModel | None = lc.side(MODEL) if MODEL.tag in lc.side_packets else None
         info = model_facts.model_info(model.model if model is not None else None)
         config = model_facts.hf_config(model.path if model is not None else None)
-        settings = TokenizerSettings(
-            max_length=options.max_length
-            if options.HasField("max_length")
-            else model_facts.max_length(info, config),
-            truncate=options.truncate
-            if options.HasField("truncate")
-            else model_facts.recorded_truncate(info),
-        )
+        settings = _settings(options, info, config, where=lc.node_name)
         # Reference §9.4: config.json's pad_token_id when non-zero, else the tokenizer's, else 0.
         pad = model_facts.int_fact("pad_token_id", info, config)
         if not pad:

@@ -6,6 +6,7 @@ The references are computed here from the same model output (hidden states of
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy.typing as npt
 import pytest
 
 from calculators.payload import EmbeddingsInput
-from ovserve.errors import InvalidArgument
+from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.runner import Graph
 from ovserve.testing import CalculatorRunner
 from tests.calculators.conftest import LONG_TEXT, TEXTS, embed, run_graph
@@ -184,6 +185,22 @@ def test_token_id_input(native_graph: Graph, sentence_transformer: SentenceTrans
 def test_token_id_input_rejected(native_graph: Graph, rows: list[list[int]], message: str) -> None:
     with pytest.raises(InvalidArgument, match=f'node "Tokenizer" failed: {message}'):
         run_graph(native_graph, EmbeddingsInput(token_ids=tuple(tuple(r) for r in rows)))
+
+
+def test_max_length_beyond_the_model_limit_fails_the_load(native_graph: Graph) -> None:
+    node = TOKENIZER_NODE.replace("truncate: true", "max_length: 513")
+    sides = {"TOKENIZER": native_graph.side_packet("tokenizer"), "MODEL": native_graph.side_packet("model")}
+    with pytest.raises(ConfigError, match="max_length 513 exceeds the model limit 512"):
+        CalculatorRunner(node, side_packets=sides)
+
+
+def test_concurrent_runs_do_not_interfere(native_graph: Graph) -> None:
+    texts = [(t,) for t in SHORT_TEXTS[:8]] * 4
+    expected = {t: embed(native_graph, t).embeddings for t in set(texts)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda t: embed(native_graph, t).embeddings, texts))
+    for text, got in zip(texts, results, strict=True):
+        np.testing.assert_allclose(got, expected[text], atol=1e-6)
 
 
 def test_request_errors_name_the_ovms_node(new_graph: Graph) -> None:

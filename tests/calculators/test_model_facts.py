@@ -20,6 +20,11 @@ def test_max_length_order() -> None:
     assert model_facts.max_length({}, {}) == model_facts.DEFAULT_MAX_LENGTH == 1024
 
 
+def test_positional_limit() -> None:
+    assert model_facts.positional_limit({"ovserve_max_length": "256"}, {"n_ctx": 2048}) == 2048
+    assert model_facts.positional_limit({}, {}) is None
+
+
 def test_recorded_truncate() -> None:
     assert model_facts.recorded_truncate({"ovserve_truncate": "true"}) is True
     assert model_facts.recorded_truncate({"ovserve_truncate": "false"}) is False
