@@ -17,12 +17,13 @@ from collections.abc import Mapping
 import numpy as np
 import openvino as ov
 
-from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
+from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable
 from ovserve.graph.runner import Graph
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.repository import Repository
 from ovserve.status import VersionState
 from ovserve.types import (
+    EmbeddingsInput,
     EmbeddingsRequest,
     EmbeddingsResult,
     InferRequest,
@@ -170,21 +171,54 @@ class DataPlane:
         return True
 
     async def infer(self, request: InferRequest) -> InferResponse:
-        """Run a plain model on tensors, on a worker thread (OpenVINO releases the GIL).
+        """Run a plain model on tensors (worker thread), or an embeddings graph on texts.
+
+        Graph contract (shared by both KServe front ends): one BYTES input `input` whose
+        elements are the UTF-8 documents; output `output` FP32 `[N, D]`; request parameter
+        `dimensions` as in `embeddings`; response parameter `prompt_tokens`; version `1`.
 
         Raises:
             NotFound / Unavailable: as `model_metadata`.
             InvalidArgument: missing, unexpected or mistyped inputs; unknown requested outputs.
-            Unimplemented: `model` is a graph (its streams carry OpenAI payloads, not tensors).
         """
         if self._is_graph(request.model):
-            self.graph(request.model)
-            raise Unimplemented(
-                "KServe inference on a graph is not supported: its streams carry OpenAI payloads"
-            )
+            return await self._infer_graph(request)
         loaded = self._model(request.model, request.version)
         outputs = await asyncio.to_thread(run_model, loaded, request.inputs, request.outputs)
         return InferResponse(model=request.model, version=str(loaded.version), id=request.id, outputs=outputs)
+
+    async def _infer_graph(self, request: InferRequest) -> InferResponse:
+        self.graph(request.model)  # NOT_FOUND / UNAVAILABLE before input errors, as OVMS
+        if len(request.inputs) != 1:
+            raise InvalidArgument(f"Invalid number of inputs - Expected: 1; Actual: {len(request.inputs)}")
+        (tensor,) = request.inputs
+        if tensor.name != PAYLOAD_INPUT or tensor.datatype != "BYTES":
+            raise InvalidArgument(f"graph {request.model} takes one BYTES input named {PAYLOAD_INPUT}")
+        unknown = [name for name in request.outputs if name != PAYLOAD_OUTPUT]
+        if unknown:
+            raise InvalidArgument(f"Output not found in graph: {unknown[0]}")
+        dimensions = request.parameters.get("dimensions")
+        if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool)):
+            raise InvalidArgument("dimensions should be an integer")
+        try:
+            texts = tuple(
+                item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in tensor.data.ravel()
+            )
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"input {PAYLOAD_INPUT} must hold UTF-8 strings") from None
+        if not texts:
+            raise InvalidArgument("input array should not be empty")
+        payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=request.model)
+        result = await self.embeddings(request.model, payload, dimensions=dimensions)
+        vectors = result.embeddings
+        output = Tensor(name=PAYLOAD_OUTPUT, datatype="FP32", shape=tuple(vectors.shape), data=vectors)
+        return InferResponse(
+            model=request.model,
+            version="1",
+            id=request.id,
+            outputs=(output,),
+            parameters={"prompt_tokens": result.prompt_tokens},
+        )
 
     def _is_graph(self, name: str) -> bool:
         return any(g.name == name for g in self.repository.workspace.graphs)

@@ -127,7 +127,10 @@ class InferRequest:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class InferResponse:
+    """`parameters` are response-level KServe parameters (graphs report `prompt_tokens`)."""
+
     model: str
     version: str
     id: str = ""
     outputs: tuple[Tensor, ...] = ()
+    parameters: dict[str, object] = field(default_factory=dict)

@@ -167,9 +167,19 @@ ERRORS: list[tuple[str, str, object, int, str]] = [
     (
         "POST",
         f"/v2/models/{GRAPH}/infer",
-        {"inputs": [{"name": "input", "datatype": "BYTES", "shape": [1], "data": ["x"]}]},
-        501,
-        "KServe inference on a graph is not supported: its streams carry OpenAI payloads",
+        {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": ["x"]}]},
+        400,
+        f"graph {GRAPH} takes one BYTES input named input",
+    ),
+    (
+        "POST",
+        f"/v2/models/{GRAPH}/infer",
+        {
+            "inputs": [{"name": "input", "datatype": "BYTES", "shape": [1], "data": ["x"]}],
+            "outputs": [{"name": "y"}],
+        },
+        400,
+        "Output not found in graph: y",
     ),
     ("POST", f"/v2/models/{TOKENIZER}", {}, 404, "Requested REST resource not found"),
 ]
@@ -206,3 +216,31 @@ async def test_server_metadata(session: aiohttp.ClientSession, base_url: str) ->
     status, body, _ = await call(session, "GET", f"{base_url}/v2")
     assert status == 200
     assert body["name"] == "OpenVINO Model Server"
+
+
+def embed_graph_with_tritonclient(server: Server) -> tuple[np.ndarray[Any, Any], dict[str, Any]]:
+    client = triton(server)
+    try:
+        text = httpclient.InferInput("input", [2], "BYTES")
+        text.set_data_from_numpy(TEXTS)
+        result = client.infer(GRAPH, [text], parameters={"dimensions": 64})
+        vectors: np.ndarray[Any, Any] = result.as_numpy("output")
+        return vectors, result.get_response()
+    finally:
+        client.close()
+
+
+async def test_tritonclient_embeds_texts_through_the_graph(
+    server: Server, session: aiohttp.ClientSession, base_url: str
+) -> None:
+    vectors, response = await asyncio.to_thread(embed_graph_with_tritonclient, server)
+    assert vectors.shape == (2, 64)
+    assert vectors.dtype == np.float32
+    assert response["parameters"] == {"prompt_tokens": 7}
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    body = {"model": GRAPH, "input": ["hi", "hello there"], "dimensions": 64}
+    status, openai_body, _ = await call(session, "POST", f"{base_url}/v3/embeddings", body=body)
+    assert status == 200
+    np.testing.assert_array_equal(
+        vectors, np.array([d["embedding"] for d in openai_body["data"]], dtype=np.float32)
+    )

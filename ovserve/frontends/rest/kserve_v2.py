@@ -3,7 +3,8 @@
 Model names are URL-decoded (`sentence-transformers%2Fall-MiniLM-L6-v2`) and may also arrive
 with raw slashes (tritonclient quotes names keeping `/`), so one route per method takes the
 rest of the path and `split_model_path` separates name, `/versions/{v}` and the action.
-`infer` speaks JSON and the binary-data extension (`Inference-Header-Content-Length`).
+`infer` speaks JSON and the binary-data extension (`Inference-Header-Content-Length`); for
+embeddings graphs it follows the `DataPlane.infer` contract (BYTES `input` → FP32 `output`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ async def model_post(request: web.Request) -> web.Response:
         raise InvalidArgument("Received json is not an object")
     inputs, requested, binary_outputs = decode_inputs(body, binary)
     infer_id = body.get("id", "")
+    parameters = body.get("parameters")
     response = await request.app[DATAPLANE].infer(
         InferRequest(
             model=name,
@@ -90,12 +92,15 @@ async def model_post(request: web.Request) -> web.Response:
             id=infer_id if isinstance(infer_id, str) else "",
             inputs=inputs,
             outputs=requested,
+            parameters=dict(parameters) if isinstance(parameters, dict) else {},
         )
     )
     head, tail = encode_outputs(response.outputs, binary_outputs)
     document: dict[str, object] = {"model_name": response.model, "model_version": response.version}
     if response.id:
         document["id"] = response.id
+    if response.parameters:
+        document["parameters"] = response.parameters
     document["outputs"] = head
     encoded = dumps(document)
     if not tail:
