@@ -1,0 +1,62 @@
+"""The one place where the error taxonomy becomes gRPC status codes.
+
+`GRPC_STATUS` maps every `ErrorCode`; `rpc_errors` wraps every unary RPC handler of the
+service, so a handler (and everything below it) just raises `OvserveError`. An unexpected
+exception becomes `INTERNAL` with the generic OVMS text, and its traceback goes to the log,
+never to the client. The bidirectional stream reports per-request failures in
+`error_message` instead of ending the call; it uses `describe` for the same texts.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+
+from ovserve.errors import ErrorCode, OvserveError
+
+log = logging.getLogger(__name__)
+
+GRPC_STATUS: dict[ErrorCode, grpc.StatusCode] = {
+    ErrorCode.INVALID_ARGUMENT: grpc.StatusCode.INVALID_ARGUMENT,
+    ErrorCode.FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
+    ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    ErrorCode.RESOURCE_EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    ErrorCode.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
+    ErrorCode.UNIMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
+    ErrorCode.INTERNAL: grpc.StatusCode.INTERNAL,
+}
+
+INTERNAL_MESSAGE = "Internal server error"
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
+UnaryHandler = Callable[[Request, grpc.aio.ServicerContext], Awaitable[Response]]
+
+
+def describe(exc: Exception, method: str) -> tuple[grpc.StatusCode, str]:
+    """The status and client-facing message of `exc`; logs unexpected ones with a traceback."""
+    if isinstance(exc, OvserveError):
+        return GRPC_STATUS[exc.code], exc.message
+    log.error("unhandled error in gRPC %s", method, exc_info=exc)
+    return grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE
+
+
+def rpc_errors(handler: UnaryHandler[Request, Response]) -> UnaryHandler[Request, Response]:
+    """Wrap a unary handler: exceptions end the call with the mapped status and message."""
+
+    @functools.wraps(handler)
+    async def wrapped(request: Request, context: grpc.aio.ServicerContext) -> Response:
+        try:
+            return await handler(request, context)
+        except Exception as exc:
+            # abort() raises to end the RPC; it must not be caught again here.
+            code, message = describe(exc, handler.__name__)
+            await context.abort(code, message)
+            raise AssertionError("unreachable: abort() raises") from exc
+
+    return wrapped

@@ -1,0 +1,48 @@
+"""Registration of `inference.GRPCInferenceService` on a grpc.aio server.
+
+The method table is written here rather than taken from a generated `_pb2_grpc.py`: the
+proto generator (`ovserve._proto.generate`) emits messages only. Paths, request and response
+types are those of `proto/kserve/grpc_predict_v2.proto`; `rpc_errors` wraps every unary
+method, which is where the error taxonomy becomes status codes.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from ovserve.frontends.grpc.errors import rpc_errors
+from ovserve.frontends.grpc.kserve_v2 import KServeServicer
+
+SERVICE_NAME = "inference.GRPCInferenceService"
+
+
+def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler]:
+    """The RPC method handlers of the service, by method name."""
+
+    def unary(handler: object, request: type, response: type) -> grpc.RpcMethodHandler:
+        return grpc.unary_unary_rpc_method_handler(
+            rpc_errors(handler),  # type: ignore[arg-type]
+            request_deserializer=request.FromString,  # type: ignore[attr-defined]
+            response_serializer=response.SerializeToString,  # type: ignore[attr-defined]
+        )
+
+    return {
+        "ServerLive": unary(servicer.ServerLive, pb.ServerLiveRequest, pb.ServerLiveResponse),
+        "ServerReady": unary(servicer.ServerReady, pb.ServerReadyRequest, pb.ServerReadyResponse),
+        "ModelReady": unary(servicer.ModelReady, pb.ModelReadyRequest, pb.ModelReadyResponse),
+        "ServerMetadata": unary(servicer.ServerMetadata, pb.ServerMetadataRequest, pb.ServerMetadataResponse),
+        "ModelMetadata": unary(servicer.ModelMetadata, pb.ModelMetadataRequest, pb.ModelMetadataResponse),
+        "ModelInfer": unary(servicer.ModelInfer, pb.ModelInferRequest, pb.ModelInferResponse),
+        "ModelStreamInfer": grpc.stream_stream_rpc_method_handler(
+            servicer.ModelStreamInfer,
+            request_deserializer=pb.ModelInferRequest.FromString,
+            response_serializer=pb.ModelStreamInferResponse.SerializeToString,
+        ),
+    }
+
+
+def add_servicer(server: grpc.aio.Server, servicer: KServeServicer) -> None:
+    """Register every method of `servicer` on `server` (before `server.start()`)."""
+    handler = grpc.method_handlers_generic_handler(SERVICE_NAME, method_handlers(servicer))
+    server.add_generic_rpc_handlers((handler,))
