@@ -18,6 +18,7 @@ from ovserve.graph.node_check import ValidatedNode
 from ovserve.graph.parser import parse_graph_text
 from ovserve.graph.validation import validate_graph
 from ovserve.testing import CalculatorRunner
+from tests.calculators.graphs import OLD_GRAPH
 
 REPO = Path(__file__).resolve().parents[2]
 NATIVE_GRAPH = REPO / "graphs" / "embeddings" / "graph.pbtxt"
@@ -29,39 +30,6 @@ CHAIN = [
     "NormalizeCalculator",
     "EmbeddingsResponseCalculator",
 ]
-OLD_GRAPH = """
-input_stream: "REQUEST_PAYLOAD:input"
-output_stream: "RESPONSE_PAYLOAD:output"
-node {
-  calculator: "OpenVINOModelServerSessionCalculator"
-  output_side_packet: "SESSION:tokenizer"
-  node_options: {
-    [type.googleapis.com / mediapipe.OpenVINOModelServerSessionCalculatorOptions]: {
-      servable_name: "m_tokenizer_model"
-      servable_version: "1"
-    }
-  }
-}
-node {
-  calculator: "OpenVINOModelServerSessionCalculator"
-  output_side_packet: "SESSION:embeddings"
-  node_options: {
-    [type.googleapis.com / mediapipe.OpenVINOModelServerSessionCalculatorOptions]: {
-      servable_name: "m_embeddings_model"
-    }
-  }
-}
-node {
-  input_side_packet: "TOKENIZER_SESSION:tokenizer"
-  input_side_packet: "EMBEDDINGS_SESSION:embeddings"
-  calculator: "EmbeddingsCalculator"
-  input_stream: "REQUEST_PAYLOAD:input"
-  output_stream: "RESPONSE_PAYLOAD:output"
-  node_options: {
-    [type.googleapis.com / mediapipe.EmbeddingsCalculatorOptions]: { normalize_embeddings: false, }
-  }
-}
-"""
 NEW_GRAPH = """
 # OVMS_GRAPH_QUEUE_MAX_SIZE: AUTO
 input_stream: "REQUEST_PAYLOAD:input"

@@ -8,13 +8,22 @@ writes it for fp32 weights into subconfig.json / the flat graph; the native grap
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
+import openvino as ov
 import pytest
 
+from calculators import model_facts
 from calculators.payload import EmbeddingsResult
+from ovserve.graph.loading import default_core
 from ovserve.graph.runner import Graph
-from tests.calculators.conftest import LONG_TEXT, TEXTS, cosines, embed
+from tests.calculators.conftest import LONG_TEXT, TEXTS, cosines, embed, load_workspace_graph
+from tests.calculators.graphs import OLD_GRAPH
 
 pytestmark = pytest.mark.slow
 
@@ -70,3 +79,47 @@ def test_single_and_batched_requests_agree(native_graph: Graph) -> None:
     for i in (0, 3, len(TEXTS) - 1):
         single = embed(native_graph, (TEXTS[i],)).embeddings
         assert float(cosines(single, batched[i : i + 1])[0]) >= 0.99999
+
+
+@pytest.fixture(scope="module")
+def ovms_made_graph(flat_fp32: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graph]:
+    """An old-layout workspace as OVMS's exporter made it: no ovserve_* rt_info keys.
+
+    Built from the flat export: the embeddings IR keeps only the HF config keys in `model_info`;
+    the tokenizer IR is used as exported (its cut at 256 baked in, like OVMS `--truncate`).
+    """
+    root = tmp_path_factory.mktemp("ovms-made")
+    graph_root = root / "m"
+    core = default_core()
+    model = core.read_model(flat_fp32 / "openvino_model.xml")
+    info = model_facts.model_info(model)
+    del model.get_rt_info()["model_info"]
+    for key, value in info.items():
+        if not key.startswith("ovserve_"):
+            model.set_rt_info(value, ["model_info", key])
+    ov.save_model(model, graph_root / "embeddings" / "1" / "model.xml", compress_to_fp16=False)
+    (graph_root / "tokenizer" / "1").mkdir(parents=True)
+    for suffix in (".xml", ".bin"):
+        shutil.copy(
+            flat_fp32 / f"openvino_tokenizer{suffix}", graph_root / "tokenizer" / "1" / f"model{suffix}"
+        )
+    f32 = {"INFERENCE_PRECISION_HINT": "f32"}
+    subconfig = [
+        {"config": {"name": "m_tokenizer_model", "base_path": "tokenizer"}},
+        {"config": {"name": "m_embeddings_model", "base_path": "embeddings", "plugin_config": f32}},
+    ]
+    (graph_root / "subconfig.json").write_text(json.dumps({"model_config_list": subconfig}))
+    (graph_root / "graph.pbtxt").write_text(OLD_GRAPH.replace("normalize_embeddings: false,", ""))
+    (root / "config.json").write_text(
+        json.dumps({"mediapipe_config_list": [{"name": "m"}], "model_config_list": []})
+    )
+    graph, _ = load_workspace_graph(root / "config.json")
+    yield graph
+    graph.close()
+
+
+def test_ovms_made_old_workspace_pools_cls(ovms_made_graph: Graph, cls_graph: Graph) -> None:
+    """Without ovserve's keys the old graph behaves as OVMS: CLS pooling, the tokenizer's own cut."""
+    got = embed(ovms_made_graph)
+    np.testing.assert_allclose(got.embeddings, embed(cls_graph).embeddings, atol=1e-5)
+    assert got.prompt_tokens == embed(cls_graph).prompt_tokens
