@@ -21,7 +21,13 @@ from calculators import (
     pooling_calculator,
     tokenizer_calculator,
 )
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, parse_embeddings_body
+from calculators.payload import (
+    EmbeddingsInput,
+    EmbeddingsRequest,
+    EmbeddingsResult,
+    parse_embeddings_body,
+    parse_embeddings_input,
+)
 
 __all__ = [
     "EmbeddingsInput",
@@ -36,6 +42,7 @@ __all__ = [
     "normalize_calculator",
     "openvino_model_server_session_calculator",
     "parse_embeddings_body",
+    "parse_embeddings_input",
     "pooling_calculator",
     "tokenizer_calculator",
 ]
