@@ -21,7 +21,7 @@ from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable
 from ovserve.graph.runner import Graph
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.repository import Repository
-from ovserve.status import VersionState
+from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
     EmbeddingsInput,
     EmbeddingsRequest,
@@ -135,6 +135,22 @@ class DataPlane:
                 )
             )
         return result
+
+    def version_statuses(self, name: str, version: int | None = None) -> list[VersionStatus]:
+        """The TFS status of one servable: every version, or only `version`, ascending.
+
+        Raises:
+            NotFound: `Model with requested name is not found` / `… version is not found`.
+        """
+        statuses = self.repository.statuses().get(name)
+        if statuses is None:
+            raise NotFound("Model with requested name is not found")
+        chosen = sorted(
+            (s for s in statuses if version is None or s.version == version), key=lambda s: s.version
+        )
+        if not chosen:
+            raise NotFound("Model with requested version is not found")
+        return chosen
 
     def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
         """KServe metadata of a model version or a graph (graph versions are ignored, as OVMS).

@@ -16,7 +16,9 @@ PREFIXES = ["/v3", "/v3/v1", "/v1"]
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-async def test_list_has_the_graph_and_its_models(session: aiohttp.ClientSession, base_url: str, prefix: str) -> None:
+async def test_list_has_the_graph_and_its_models(
+    session: aiohttp.ClientSession, base_url: str, prefix: str
+) -> None:
     status, body, _ = await call(session, "GET", f"{base_url}{prefix}/models")
     assert status == 200
     assert list(body) == ["data", "object"]
@@ -30,7 +32,9 @@ async def test_list_has_the_graph_and_its_models(session: aiohttp.ClientSession,
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-async def test_retrieve_by_name_with_slashes(session: aiohttp.ClientSession, base_url: str, prefix: str) -> None:
+async def test_retrieve_by_name_with_slashes(
+    session: aiohttp.ClientSession, base_url: str, prefix: str
+) -> None:
     status, body, _ = await call(session, "GET", f"{base_url}{prefix}/models/{GRAPH}")
     assert status == 200
     assert body["id"] == GRAPH
@@ -49,3 +53,17 @@ async def test_the_openai_package_lists_and_retrieves(base_url: str) -> None:
             await client.models.retrieve("nope")
     assert GRAPH in listed
     assert model.id == GRAPH
+
+
+async def test_tfs_status_of_one_version(session: aiohttp.ClientSession, base_url: str) -> None:
+    status, body, _ = await call(session, "GET", f"{base_url}/v1/models/{EMBEDDINGS}/versions/1")
+    assert status == 200
+    assert body == {
+        "model_version_status": [
+            {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": "OK"}}
+        ]
+    }
+    status, body, _ = await call(session, "GET", f"{base_url}/v1/models/{EMBEDDINGS}/versions/3")
+    assert (status, body) == (404, {"error": "Model with requested version is not found"})
+    status, body, _ = await call(session, "GET", f"{base_url}/v1/models/nope/versions/1")
+    assert (status, body) == (404, {"error": "Model with requested name is not found"})

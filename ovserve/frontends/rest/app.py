@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ovserve.dataplane import DataPlane
-from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai
+from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, tfs
 from ovserve.frontends.rest.errors import error_middleware
 from ovserve.frontends.rest.state import DATAPLANE, REPOSITORY
 from ovserve.repository import Repository
@@ -27,6 +27,7 @@ def make_app(repository: Repository, dataplane: DataPlane | None = None) -> web.
     app[DATAPLANE] = dataplane if dataplane is not None else DataPlane(repository)
     app.router.add_routes(health.ROUTES)
     app.router.add_routes(config_api.ROUTES)
+    app.router.add_routes(tfs.ROUTES)
     app.router.add_routes(models_api.ROUTES)
     app.router.add_routes(kserve_v2.ROUTES)
     app.router.add_routes(openai.ROUTES)
