@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Awaitable, Sequence
+from typing import Any
 
 import grpc
 import numpy as np
@@ -65,7 +66,7 @@ def raw_request(
     return request
 
 
-def output_array(response: pb.ModelInferResponse, name: str) -> npt.NDArray[np.generic]:
+def output_array(response: pb.ModelInferResponse, name: str) -> npt.NDArray[Any]:
     """Decode the raw output `name` of a response (numeric datatypes and BYTES)."""
     for index, output in enumerate(response.outputs):
         if output.name != name:
