@@ -157,3 +157,14 @@ async def test_tokenize_is_refused_until_the_calculators_support_it(
         session, "POST", f"{base_url}/v3/tokenize", body={"model": GRAPH, "text": "hi"}
     )
     assert (status, openai_error(body)) == (501, f"tokenize is not supported by graph {GRAPH}")
+
+
+async def test_an_unknown_graph_is_reported_before_bad_dimensions(
+    session: aiohttp.ClientSession, base_url: str
+) -> None:
+    body = {"model": "nope", "input": "x", "dimensions": "8"}
+    status, answer, _ = await call(session, "POST", f"{base_url}/v3/embeddings", body=body)
+    assert (status, openai_error(answer)) == (
+        404,
+        "Mediapipe graph definition with requested name is not found",
+    )

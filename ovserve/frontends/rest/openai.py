@@ -50,9 +50,8 @@ async def dispatch(request: web.Request) -> web.Response:
     if not isinstance(model, str):
         raise FailedPrecondition(_INVALID + "model field is not a string")
     model = model or path[4:]  # OVMS: an empty model is routed by the URI
-    dimensions = _dimensions(body)
     _check_operation(dataplane.graph(model).name, path)
-    result = await dataplane.embeddings(model, body, dimensions=dimensions)
+    result = await dataplane.embeddings(model, body, dimensions=_dimensions(body))
     # The graph has validated encoding_format by now.
     return await _respond(model, result, base64_output=body.get("encoding_format") == "base64")
 
