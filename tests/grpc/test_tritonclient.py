@@ -86,3 +86,17 @@ async def test_a_hundred_requests_over_one_stream(report: dict[str, Any]) -> Non
             assert item == {"error": "Model with requested name is not found"}
         else:
             assert item == {"id": str(i), "shape": [1, 384]}
+
+
+async def test_the_example_client_runs(model_server: Server) -> None:
+    script = REPO_ROOT / "examples" / "grpc_client" / "client.py"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), "--url", f"127.0.0.1:{model_server.grpc_port}", "--dimensions", "128",
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=240)
+    assert process.returncode == 0, stderr.decode()
+    out = stdout.decode()
+    assert "input: input BYTES [-1]" in out
+    assert "embeddings: 3 x 128 float32" in out
+    assert out.count("stream id") == 3
