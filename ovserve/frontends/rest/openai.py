@@ -84,21 +84,24 @@ def encode_embeddings(model: str, result: EmbeddingsResult, *, base64_output: bo
     Floats are the float32 values widened to double and written with the shortest repr that
     round-trips, as OVMS does (`-0.03440694510936737`); base64 is the little-endian float32
     bytes of each vector, standard alphabet with padding.
+
+    Encoded one vector at a time on purpose: the C JSON encoder holds the GIL for a whole
+    call, so one call over 256×384 floats (~150 ms) would stall the event loop even from a
+    worker thread; per-vector calls (~0.5 ms) let the loop thread in between.
     """
-    vectors = result.embeddings
-    rows: list[object]
-    if base64_output:
-        little = vectors.astype("<f4", copy=False)
-        rows = [base64.b64encode(row.tobytes()).decode("ascii") for row in little]
-    else:
-        rows = vectors.astype(np.float64).tolist()
-    return dumps(
-        {
-            "object": "list",
-            "data": [{"object": "embedding", "embedding": row, "index": i} for i, row in enumerate(rows)],
-            "model": model,
-            "usage": {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens},
-        }
+    little = result.embeddings.astype("<f4", copy=False)
+    items = []
+    for index, row in enumerate(little):
+        if base64_output:
+            vector = b'"' + base64.b64encode(row.tobytes()) + b'"'
+        else:
+            vector = dumps(row.astype(np.float64).tolist())
+        items.append(b'{"object":"embedding","embedding":%b,"index":%d}' % (vector, index))
+    usage = {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens}
+    return b'{"object":"list","data":[%b],"model":%b,"usage":%b}' % (
+        b",".join(items),
+        dumps(model),
+        dumps(usage),
     )
 
 
