@@ -4,6 +4,7 @@ parity with REST `/v3/embeddings` (one data plane under both front ends)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import grpc
@@ -14,6 +15,8 @@ from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import EMBEDDINGS, GRAPH, TOKENIZER, Input, output_array, rpc_error, texts_request
+from tests.running import running_server
+from tests.support.models import copy_workspace, exported_workspace, graph_dir
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
@@ -180,3 +183,26 @@ async def test_rest_and_grpc_return_identical_vectors(
     grpc_response = await model_stub.ModelInfer(texts_request(GRAPH, TEXTS, raw=True))
     np.testing.assert_array_equal(output_array(grpc_response, "output"), rest)
     assert grpc_response.parameters["prompt_tokens"].int64_param == body["usage"]["prompt_tokens"]
+
+
+async def test_a_graph_that_failed_to_load_is_unavailable(tmp_path: Path) -> None:
+    config = copy_workspace(exported_workspace(), tmp_path / "ws")
+    graph_file = graph_dir(config) / "graph.pbtxt"
+    graph_file.write_text(graph_file.read_text().replace("EmbeddingsCalculator", "NoSuchCalculator", 1))
+    async with (
+        running_server(config) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as ch,
+    ):
+        stub = InferenceStub(ch)
+        assert not (await stub.ModelReady(pb.ModelReadyRequest(name=GRAPH))).ready
+        for call in (
+            stub.ModelInfer(texts_request(GRAPH, TEXTS, raw=True)),
+            stub.ModelMetadata(pb.ModelMetadataRequest(name=GRAPH)),
+        ):
+            error = await rpc_error(call)
+            assert (error.code(), error.details()) == (
+                grpc.StatusCode.UNAVAILABLE,
+                "Mediapipe is not loaded yet",
+            )
+        # The models the graph would have used still serve.
+        assert (await stub.ModelReady(pb.ModelReadyRequest(name=TOKENIZER))).ready
