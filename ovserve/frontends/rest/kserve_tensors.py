@@ -16,10 +16,10 @@ import numpy.typing as npt
 from ovserve.errors import InvalidArgument
 from ovserve.types import Tensor, dtype_of
 
+DecodedInputs = tuple[tuple[Tensor, ...], tuple[str, ...], set[str]]
 
-def decode_inputs(
-    body: Mapping[str, object], binary: bytes
-) -> tuple[tuple[Tensor, ...], tuple[str, ...], set[str]]:
+
+def decode_inputs(body: Mapping[str, object], binary: bytes) -> DecodedInputs:
     """(input tensors, requested output names, outputs wanted as binary).
 
     Raises:

@@ -10,15 +10,23 @@ embeddings graphs it follows the `DataPlane.infer` contract (BYTES `input` → F
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from aiohttp import web
 
 from ovserve import __version__
 from ovserve.errors import InvalidArgument, NotFound
-from ovserve.frontends.rest.jsonio import decode, dumps, json_bytes_response
-from ovserve.frontends.rest.kserve_tensors import decode_inputs, encode_outputs
+from ovserve.frontends.rest.jsonio import (
+    DECODE_OFF_LOOP_BYTES,
+    ENCODE_OFF_LOOP_VALUES,
+    decode,
+    dumps,
+    json_bytes_response,
+    off_loop_if,
+)
+from ovserve.frontends.rest.kserve_tensors import DecodedInputs, decode_inputs, encode_outputs
 from ovserve.frontends.rest.state import DATAPLANE
-from ovserve.types import InferRequest
+from ovserve.types import InferRequest, InferResponse
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
 _VERSIONED = re.compile(r"(?P<name>.+)/versions/(?P<version>[0-9]+)")
@@ -79,10 +87,9 @@ async def model_post(request: web.Request) -> web.Response:
         if not 0 <= split <= len(raw):
             raise InvalidArgument(f"{HEADER_LENGTH} is larger than the request body")
         header, binary = raw[:split], raw[split:]
-    body = decode(header)
-    if not isinstance(body, dict):
-        raise InvalidArgument("Received json is not an object")
-    inputs, requested, binary_outputs = decode_inputs(body, binary)
+    body, (inputs, requested, binary_outputs) = await off_loop_if(
+        len(raw) > DECODE_OFF_LOOP_BYTES, lambda: _parse(header, binary)
+    )
     infer_id = body.get("id", "")
     parameters = body.get("parameters")
     response = await request.app[DATAPLANE].infer(
@@ -95,14 +102,8 @@ async def model_post(request: web.Request) -> web.Response:
             parameters=dict(parameters) if isinstance(parameters, dict) else {},
         )
     )
-    head, tail = encode_outputs(response.outputs, binary_outputs)
-    document: dict[str, object] = {"model_name": response.model, "model_version": response.version}
-    if response.id:
-        document["id"] = response.id
-    if response.parameters:
-        document["parameters"] = response.parameters
-    document["outputs"] = head
-    encoded = dumps(document)
+    large = sum(t.data.size for t in response.outputs) > ENCODE_OFF_LOOP_VALUES
+    encoded, tail = await off_loop_if(large, lambda: _encode(response, binary_outputs))
     if not tail:
         return json_bytes_response(encoded)
     return web.Response(
@@ -110,6 +111,24 @@ async def model_post(request: web.Request) -> web.Response:
         content_type="application/octet-stream",
         headers={HEADER_LENGTH: str(len(encoded))},
     )
+
+
+def _parse(header: bytes, binary: bytes) -> tuple[dict[str, Any], DecodedInputs]:
+    body = decode(header)
+    if not isinstance(body, dict):
+        raise InvalidArgument("Received json is not an object")
+    return body, decode_inputs(body, binary)
+
+
+def _encode(response: InferResponse, binary_outputs: set[str]) -> tuple[bytes, bytes]:
+    head, tail = encode_outputs(response.outputs, binary_outputs)
+    document: dict[str, object] = {"model_name": response.model, "model_version": response.version}
+    if response.id:
+        document["id"] = response.id
+    if response.parameters:
+        document["parameters"] = response.parameters
+    document["outputs"] = head
+    return dumps(document), tail
 
 
 ROUTES = [
