@@ -168,3 +168,18 @@ async def test_an_unknown_graph_is_reported_before_bad_dimensions(
         404,
         "Mediapipe graph definition with requested name is not found",
     )
+
+
+async def test_json_with_a_charset_is_json_and_v1_errors_are_openai_shaped(
+    session: aiohttp.ClientSession, base_url: str
+) -> None:
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    data = '{"model": "' + GRAPH + '", "input": "hi"}'
+    status, body, _ = await call(session, "POST", f"{base_url}/v3/embeddings", data=data, headers=headers)
+    assert status == 200
+    assert body["model"] == GRAPH
+    status, body, _ = await call(
+        session, "POST", f"{base_url}/v1/embeddings", body={"model": GRAPH, "input": []}
+    )
+    assert status == 400
+    assert openai_error(body).endswith("failed: input array should not be empty")
