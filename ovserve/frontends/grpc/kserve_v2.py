@@ -1,11 +1,11 @@
 """The KServe v2 `GRPCInferenceService` servicer: protobuf ↔ data plane.
 
 Every unary method is wrapped by `errors.rpc_errors` when registered (see `service.py`), so
-methods simply raise `OvserveError`. ModelInfer resolves a model first, then a graph, as
-OVMS does; since a workspace never holds a model and a graph of one name, "not a graph"
-means "a model, or nothing" and the model path reports unknown names. Handlers run on the
-event loop; inference runs off it (models on a worker thread in `DataPlane.infer`, graphs
-on the graph executor).
+methods simply raise `OvserveError`. ModelInfer goes to `DataPlane.infer`, which serves a
+model or an embeddings graph; the workspace refuses a model and a graph of one name, so this
+answers as OVMS's model-then-graph lookup does, and unknown names get the model's NOT_FOUND.
+Handlers run on the event loop; inference runs off it (models on a worker thread in
+`DataPlane.infer`, graphs on the graph executor).
 """
 
 from __future__ import annotations

@@ -8,10 +8,13 @@ method, which is where the error taxonomy becomes status codes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
+from google.protobuf.message import Message
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
-from ovserve.frontends.grpc.errors import rpc_errors
+from ovserve.frontends.grpc.errors import UnaryHandler, rpc_errors
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 
 SERVICE_NAME = "inference.GRPCInferenceService"
@@ -20,11 +23,13 @@ SERVICE_NAME = "inference.GRPCInferenceService"
 def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler]:
     """The RPC method handlers of the service, by method name."""
 
-    def unary(handler: object, request: type, response: type) -> grpc.RpcMethodHandler:
+    def unary(
+        handler: UnaryHandler[Any, Any], request: type[Message], response: type[Message]
+    ) -> grpc.RpcMethodHandler:
         return grpc.unary_unary_rpc_method_handler(
-            rpc_errors(handler),  # type: ignore[arg-type]
-            request_deserializer=request.FromString,  # type: ignore[attr-defined]
-            response_serializer=response.SerializeToString,  # type: ignore[attr-defined]
+            rpc_errors(handler),
+            request_deserializer=request.FromString,
+            response_serializer=response.SerializeToString,
         )
 
     return {

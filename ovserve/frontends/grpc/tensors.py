@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.errors import InvalidArgument
@@ -91,7 +92,7 @@ def _from_raw(tensor: InputTensor, content: bytes) -> Tensor:
     return Tensor(name=tensor.name, datatype=tensor.datatype, shape=shape, data=data.reshape(shape))
 
 
-def _split_bytes(name: str, content: bytes, count: int) -> np.ndarray:
+def _split_bytes(name: str, content: bytes, count: int) -> npt.NDArray[np.object_]:
     items: list[bytes] = []
     offset = 0
     while offset < len(content):
@@ -173,7 +174,6 @@ def encode_parameter(target: pb.InferParameter, value: object) -> None:
         target.string_param = str(value)
 
 
-def decode_parameters(parameters: object) -> dict[str, object]:
-    """Request parameters as plain values (a map field of `InferParameter`)."""
-    assert hasattr(parameters, "items")
+def decode_parameters(parameters: Mapping[str, pb.InferParameter]) -> dict[str, object]:
+    """Request parameters as plain values; a parameter of an unknown kind becomes None."""
     return {key: parameter_value(value) for key, value in parameters.items()}
