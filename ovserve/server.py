@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ovserve.config import ServerConfig
 from ovserve.errors import ConfigError
-from ovserve.frontends.grpc import add_services
+from ovserve.frontends.grpc import SERVER_OPTIONS, add_services
 from ovserve.frontends.rest import make_app
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
@@ -77,7 +77,8 @@ class Server:
             self.rest_port = _bound_port(site)
             log.info("REST server listening on %s:%d", self.config.rest_bind_address, self.rest_port)
         if self.config.grpc_port is not None:
-            self._grpc = grpc.aio.server()
+            # gRPC's default 4 MiB receive limit is too small for large embedding batches.
+            self._grpc = grpc.aio.server(options=SERVER_OPTIONS)
             add_services(self._grpc, self.repository)
             address = f"{self.config.grpc_bind_address}:{self.config.grpc_port}"
             self.grpc_port = self._grpc.add_insecure_port(address)
