@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--concurrency", type=_positive_int, default=64, help="most requests in flight")
     p.add_argument("--encoding_format", choices=("float", "base64"), default="float")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop sending after this many seconds (default: send all)",
+    )
     p.add_argument("--warmup", type=int, default=0, help="requests sent and discarded before timing")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per request before it fails")
     p.add_argument("--seed", type=int, default=0, help="seed of synthetic texts and arrival times")
@@ -96,6 +102,7 @@ def main(argv: list[str]) -> int:
         timeout=args.timeout,
         warmup=args.warmup,
         seed=args.seed,
+        duration=args.duration,
     )
     target = f"gRPC {args.grpc_url}" if args.grpc_url else args.api_url
     print(f"Benchmarking {target}: {len(documents)} documents in {len(groups)} requests", file=sys.stderr)

@@ -45,6 +45,8 @@ class LoadConfig:
         timeout: seconds before one request counts as failed.
         warmup: requests sent (one at a time) and discarded before the timed run.
         seed: seeds the arrival times, so runs are repeatable.
+        duration: if set, no request is sent after this many seconds of the timed run (the
+            ones in flight finish); requests not sent are left out of the result.
     """
 
     api_url: str = "http://localhost:8000/v3/embeddings"
@@ -56,6 +58,7 @@ class LoadConfig:
     timeout: float = 300.0
     warmup: int = 0
     seed: int = 0
+    duration: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,12 +137,15 @@ async def run_load(
         next_index = 0
         loop = asyncio.get_running_loop()
         cpu0, start = time.process_time(), loop.time()
+        stop_at = math.inf if config.duration is None else start + config.duration
 
         async def worker() -> None:
             nonlocal next_index
-            while next_index < len(bodies):
+            while next_index < len(bodies) and loop.time() < stop_at:
                 i = next_index
                 next_index += 1
+                if start + offsets[i] >= stop_at:
+                    break
                 delay = start + offsets[i] - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)

@@ -108,6 +108,15 @@ async def test_run_load_in_process_with_progress_lines(tmp_path: Path) -> None:
     assert lines[-1].startswith("[##############################] 6/6 requests")
 
 
+async def test_duration_stops_sending() -> None:
+    with fake_server() as served:
+        config = LoadConfig(api_url=served, concurrency=2, duration=0.3)
+        result = await run_load([["a"]] * 20_000, config)
+    assert 0 < len(result.records) < 20_000
+    assert all(r.outcome.ok for r in result.records)
+    assert result.wall_seconds < 5
+
+
 def test_skim_reads_usage_and_checks_the_count() -> None:
     body = b'{"object":"list","data":[{"object":"embedding","embedding":[0.1],"index":0}],'
     body += b'"model":"m","usage":{"prompt_tokens":7,"total_tokens":7}}'
