@@ -9,6 +9,11 @@ Example config:
       input_stream: "ATTENTION_MASK:attention_mask"
       input_stream: "TOKEN_TYPE_IDS:token_type_ids"
       output_stream: "HIDDEN_STATES:hidden_states"
+      node_options: {
+        [type.googleapis.com/ovserve.calculators.FeatureExtractionCalculatorOptions]: {
+          batching { enabled: true max_batch_size: 64 max_batch_tokens: 8192 }
+        }
+      }
     }
 
 `MODEL` is a loaded feature-extraction model (an `OpenVINOModelServerSessionCalculator` session or
@@ -17,12 +22,25 @@ an `InferRequest`. The model is fed only the inputs it declares (`token_type_ids
 zero when not connected); the output is the first of rank 3 unless
 `FeatureExtractionCalculatorOptions.output_name` names one. A model without such an output fails
 the graph at load, as in OVMS.
+
+Batching (`calculators.batching`): with `batching.enabled` (the server default unless the node
+says otherwise), concurrent runs of this node hand their rows to one `DynamicBatcher`, which
+merges those that queue while the model is busy into few inferences (token budget counting
+padded tokens, rows grouped by length, no wait timer) on the compiled model's optimal number
+of infer requests, and gives each run exactly its own rows back. Unset fields take the
+server-wide defaults (`calculators.batching.set_defaults`). `enabled: false` runs each request
+alone, as OVMS does. Either way, the result is `[N, L, D]` for the run's own `[N, L]` input.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from calculators import batching, model_facts
+from calculators.batching import DynamicBatcher
 from calculators.ov_model import FeatureExtractor
 from calculators.tokens import Int64Array, TokenBatch
 from calculators.vectors import Float32Array
@@ -41,6 +59,9 @@ from ovserve.graph import (
     register_calculator,
 )
 
+if TYPE_CHECKING:
+    import openvino
+
 MODEL = InputSidePacket[LoadedModel]("MODEL")
 INPUT_IDS = Input[Int64Array]("INPUT_IDS")
 ATTENTION_MASK = Input[Int64Array]("ATTENTION_MASK")
@@ -48,9 +69,43 @@ TOKEN_TYPE_IDS = Input[Int64Array]("TOKEN_TYPE_IDS", optional=True)
 HIDDEN_STATES = Output[Float32Array]("HIDDEN_STATES")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Extraction:
+    """Per-node state made at load, shared by all runs (thread-safe)."""
+
+    extractor: FeatureExtractor
+    batcher: DynamicBatcher[openvino.InferRequest] | None
+
+    def run(self, batch: TokenBatch) -> Float32Array:
+        if self.batcher is None:
+            return self.extractor.run(batch)
+        return self.batcher.run(batch)
+
+
+def make_extraction(
+    model: LoadedModel, options: FeatureExtractionCalculatorOptions, *, where: str
+) -> Extraction:
+    """The extractor of `model` and, when batching is on, its batcher.
+
+    Raises:
+        ConfigError: the model cannot be fed or has no hidden-states output; bad batching limits.
+    """
+    extractor = FeatureExtractor(model.compiled, output_name=options.output_name, where=where)
+    settings = batching.resolve(options.batching, where=where)
+    if not settings.enabled:
+        return Extraction(extractor=extractor, batcher=None)
+    info = model_facts.model_info(model.model)
+    limit = model_facts.positional_limit(info, model_facts.hf_config(model.path)) or 0
+    slots = [model.compiled.create_infer_request() for _ in range(extractor.optimal_requests())]
+    return Extraction(
+        extractor=extractor,
+        batcher=DynamicBatcher(extractor.infer, slots, settings, limit=limit),
+    )
+
+
 @register_calculator
 class FeatureExtractionCalculator(Calculator):
-    """Runs the embeddings model once per request."""
+    """Runs the embeddings model for one request, merged with concurrent ones when batching."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
@@ -60,12 +115,10 @@ class FeatureExtractionCalculator(Calculator):
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
         options = lc.options(FeatureExtractionCalculatorOptions)
-        lc.node_state = FeatureExtractor(
-            lc.side(MODEL).compiled, output_name=options.output_name, where=lc.node_name
-        )
+        lc.node_state = make_extraction(lc.side(MODEL), options, where=lc.node_name)
 
     def process(self, ctx: CalculatorContext) -> None:
-        extractor: FeatureExtractor = ctx.node_state
+        state: Extraction = ctx.node_state
         ids = np.asarray(ctx.get(INPUT_IDS), dtype=np.int64)
         mask = np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64)
         types = np.asarray(ctx.get(TOKEN_TYPE_IDS), dtype=np.int64) if ctx.has(TOKEN_TYPE_IDS) else None
@@ -74,4 +127,4 @@ class FeatureExtractionCalculator(Calculator):
             attention_mask=mask,
             token_type_ids=types if types is not None else np.zeros_like(ids),
         )
-        ctx.set(HIDDEN_STATES, extractor.run(batch))
+        ctx.set(HIDDEN_STATES, state.run(batch))

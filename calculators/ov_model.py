@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calculators.infer_pool import InferRequestPool
-from calculators.tokens import TokenBatch
+from calculators.tokens import Int64Array, TokenBatch
 from calculators.vectors import Float32Array
 from ovserve.errors import ConfigError
 
@@ -45,18 +45,43 @@ class FeatureExtractor:
     def input_names(self) -> tuple[str, ...]:
         return tuple(name for _, name in self._inputs)
 
+    @property
+    def compiled(self) -> openvino.CompiledModel:
+        return self._requests.compiled
+
+    def optimal_requests(self) -> int:
+        """The compiled model's OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 if the device does not say)."""
+        try:
+            return max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+        except RuntimeError:
+            return 1
+
     def run(self, batch: TokenBatch) -> Float32Array:
-        """Hidden states `[N, L, D]` as float32 (a copy, owned by the caller)."""
-        feeds = {}
+        """Hidden states `[N, L, D]` as float32 (a copy, owned by the caller). Thread-safe."""
+        with self._requests.request() as req:
+            return np.array(self.infer(req, batch), dtype=np.float32, copy=True)
+
+    def infer(self, req: openvino.InferRequest, batch: TokenBatch) -> Float32Array:
+        """Run `batch` on `req`, which the caller holds exclusively; return its hidden states.
+
+        The result aliases `req`'s output memory: read it before `req` runs again.
+        `start_async` + `wait` release the GIL while the model runs, so other threads
+        tokenize and pool meanwhile.
+        """
+        req.start_async(self._feeds(batch))
+        req.wait()
+        hidden: Float32Array = req.get_output_tensor(self._output).data
+        return hidden
+
+    def _feeds(self, batch: TokenBatch) -> dict[int, Int64Array]:
+        feeds: dict[int, Int64Array] = {}
         for index, name in self._inputs:
             if name == "position_ids":
                 n, length = batch.input_ids.shape
                 feeds[index] = np.broadcast_to(np.arange(length, dtype=np.int64), (n, length)).copy()
             else:
                 feeds[index] = getattr(batch, name)
-        with self._requests.request() as req:
-            req.infer(feeds)
-            return np.array(req.get_output_tensor(self._output).data, dtype=np.float32, copy=True)
+        return feeds
 
 
 def _pick_output(compiled: openvino.CompiledModel, output_name: str, *, where: str) -> int:

@@ -1,0 +1,8 @@
+"""Cross-request dynamic batching for the feature-extraction model (see `batcher`)."""
+
+from __future__ import annotations
+
+from calculators.batching.batcher import DynamicBatcher, InferFn
+from calculators.batching.settings import BatchSettings, defaults, resolve, set_defaults
+
+__all__ = ["BatchSettings", "DynamicBatcher", "InferFn", "defaults", "resolve", "set_defaults"]

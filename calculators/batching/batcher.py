@@ -1,0 +1,153 @@
+"""`DynamicBatcher`: merges concurrent requests for one compiled model into few inferences.
+
+Design (leader/follower, no thread of its own, no timer):
+
+* A graph run calls `run(batch)` on its worker thread and blocks there. Its rows join the
+  pending list. While the run's rows are not all done, the thread either waits, or, when an
+  infer request ("slot") is idle and rows are pending, takes the slot and runs the next batch
+  itself: whatever is pending then, picked by `rows.select` (oldest row first, then the rows
+  closest in length, within the row and padded-token budgets). The batch may hold other
+  runs' rows and not its own; it then keeps helping until its own rows are done.
+* So a request that finds the model idle runs at once, alone, on its own thread (no hop, no
+  batch window), and requests that arrive while every slot is busy queue up and go together
+  in the next batch. There are as many slots as the compiled model's
+  OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 for LATENCY, one per stream for THROUGHPUT), which is
+  the concurrency the device can use.
+* Inference is `start_async` + `wait` (see `FeatureExtractor.infer`): the thread releases the
+  GIL while the model runs, so tokenization and pooling of other requests proceed meanwhile.
+* A merged inference that raises is retried per request, so only the request whose input
+  breaks the model fails; the others get their results. A single request's failure is
+  raised to it unchanged, as without batching.
+
+Graph worker threads are what wait here, so batching can merge only as many requests as the
+graph executor lets in at once: see `ovserve.graph.executor.default_workers`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from calculators.batching import rows as batch_rows
+from calculators.batching.rows import Job, Row
+from calculators.batching.settings import BatchSettings
+from calculators.tokens import TokenBatch
+from calculators.vectors import Float32Array
+
+S = TypeVar("S")
+
+InferFn = Callable[[S, TokenBatch], Float32Array]
+"""Runs one batch on a slot; the result may alias the slot's memory until the slot is reused."""
+
+
+class DynamicBatcher(Generic[S]):
+    """Merges the rows of concurrent `run` calls; thread-safe.
+
+    Args:
+        infer: runs a batch on a slot (see `InferFn`); may raise for a bad batch.
+        slots: the infer requests (or test stand-ins); each runs one batch at a time.
+        settings: budgets and padding (`enabled` is the caller's business).
+        limit: the model's positional limit; `pad_to_multiple_of` never pads beyond it
+            (0: unknown, then no padding beyond the longest row).
+    """
+
+    def __init__(
+        self, infer: InferFn[S], slots: Sequence[S], settings: BatchSettings, *, limit: int = 0
+    ) -> None:
+        if not slots:
+            raise ValueError("a batcher needs at least one slot")
+        self.settings = settings
+        self._infer = infer
+        self._limit = limit
+        self._free = list(slots)
+        self._pending: list[Row] = []
+        self._cond = threading.Condition()
+        self.history: collections.deque[int] = collections.deque(maxlen=1024)
+        """Rows of each batch run, newest last (for tests and diagnostics)."""
+
+    @property
+    def slots(self) -> int:
+        return len(self._free)  # only meaningful when idle
+
+    def run(self, batch: TokenBatch) -> Float32Array:
+        """The `[N, L, D]` hidden states of `batch` (N, L as given; zeros on its padding).
+
+        Blocks until every row ran. Raises what the model raised for this request's rows.
+        """
+        job = Job.of(batch)
+        with self._cond:
+            self._pending.extend(job.rows())
+        while True:
+            with self._cond:
+                while not job.done and not (self._free and self._pending):
+                    self._cond.wait()
+                if job.done:
+                    break
+                slot = self._free.pop()
+                chosen = self._take()
+            try:
+                self._run_batch(slot, chosen)
+            finally:
+                with self._cond:
+                    self._free.append(slot)
+                    self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        assert job.out is not None
+        return job.out
+
+    def _take(self) -> list[Row]:
+        """Pop the next batch's rows from the pending list (lock held)."""
+        # Rows of a request that already failed need not run.
+        self._pending = [r for r in self._pending if r.job.error is None]
+        if not self._pending:
+            return []
+        chosen = batch_rows.select(self._pending, self.settings, self._limit)
+        taken = {id(r) for r in chosen}
+        self._pending = [r for r in self._pending if id(r) not in taken]
+        return chosen
+
+    def _run_batch(self, slot: S, chosen: list[Row]) -> None:
+        """Run `chosen` on `slot` and deliver; every chosen job ends done or further along."""
+        if not chosen:
+            return
+        try:
+            self._run_rows(slot, chosen)
+        except Exception as exc:
+            jobs = batch_rows.jobs_of(chosen)
+            if len(jobs) == 1:
+                self._fail(jobs[0], exc)
+                return
+            # Retry each request alone so that only the one that breaks the model fails.
+            for job in jobs:
+                try:
+                    self._run_rows(slot, [r for r in chosen if r.job is job])
+                except Exception as single:
+                    self._fail(job, single)
+        except BaseException as exc:
+            for job in batch_rows.jobs_of(chosen):  # never leave a waiting request hanging
+                self._fail(job, exc)
+            raise
+
+    def _run_rows(self, slot: S, chosen: list[Row]) -> None:
+        batch = batch_rows.assemble(chosen, self.settings, self._limit)
+        hidden = self._infer(slot, batch)
+        self.history.append(len(chosen))
+        with self._cond:
+            for row in chosen:
+                if row.job.out is None and row.job.error is None:
+                    row.job.allocate(hidden.shape[-1])
+        # Each row belongs to this batch only, so the copies need no lock.
+        for b, row in enumerate(chosen):
+            row.job.copy_row(row.index, hidden[b])
+        with self._cond:
+            for row in chosen:
+                row.job.remaining -= 1
+
+    def _fail(self, job: Job, exc: BaseException) -> None:
+        with self._cond:
+            if job.error is None:
+                job.error = exc
+            self._cond.notify_all()
