@@ -18,6 +18,7 @@ import grpc
 from aiohttp import web
 
 from ovserve.config import ServerConfig
+from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
 from ovserve.frontends.grpc import SERVER_OPTIONS, add_services
 from ovserve.frontends.rest import make_app
@@ -61,6 +62,8 @@ class Server:
         self.repository = Repository(
             self.workspace, shared_core(config.cache_dir), GraphLoader(self._executor)
         )
+        # One data plane under both front ends: they answer the same request identically.
+        self.dataplane = DataPlane(self.repository)
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -70,7 +73,7 @@ class Server:
     async def start(self) -> None:
         """Open the ports, then start loading the workspace in the background."""
         if self.config.rest_port is not None:
-            self._runner = web.AppRunner(make_app(self.repository), access_log=None)
+            self._runner = web.AppRunner(make_app(self.repository, self.dataplane), access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.config.rest_bind_address, self.config.rest_port)
             await site.start()
@@ -79,7 +82,7 @@ class Server:
         if self.config.grpc_port is not None:
             # gRPC's default 4 MiB receive limit is too small for large embedding batches.
             self._grpc = grpc.aio.server(options=SERVER_OPTIONS)
-            add_services(self._grpc, self.repository)
+            add_services(self._grpc, self.dataplane)
             address = f"{self.config.grpc_bind_address}:{self.config.grpc_port}"
             self.grpc_port = self._grpc.add_insecure_port(address)
             await self._grpc.start()

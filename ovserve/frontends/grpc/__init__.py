@@ -13,7 +13,6 @@ import grpc
 from ovserve.dataplane import DataPlane
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
-from ovserve.repository import Repository
 
 __all__ = ["MAX_MESSAGE_BYTES", "SERVER_OPTIONS", "add_services", "server_options"]
 
@@ -31,6 +30,6 @@ def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str
 SERVER_OPTIONS = server_options()
 
 
-def add_services(server: grpc.aio.Server, repository: Repository) -> None:
+def add_services(server: grpc.aio.Server, dataplane: DataPlane) -> None:
     """Register every gRPC service on `server` (called once, before `server.start()`)."""
-    add_servicer(server, KServeServicer(DataPlane(repository)))
+    add_servicer(server, KServeServicer(dataplane))

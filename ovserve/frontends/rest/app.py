@@ -15,16 +15,15 @@ from ovserve.repository import Repository
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
-def make_app(repository: Repository, dataplane: DataPlane | None = None) -> web.Application:
+def make_app(repository: Repository, dataplane: DataPlane) -> web.Application:
     """The REST application over one repository and the data plane serving it.
 
-    Handlers reach them through `REPOSITORY` and `DATAPLANE`; without `dataplane` one is built
-    over `repository`. Route tables are added in an order where the specific routes come
-    before the catch-all V3 dispatcher.
+    Handlers reach them through `REPOSITORY` and `DATAPLANE`. Route tables are added in an
+    order where the specific routes come before the catch-all V3 dispatcher.
     """
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[REPOSITORY] = repository
-    app[DATAPLANE] = dataplane if dataplane is not None else DataPlane(repository)
+    app[DATAPLANE] = dataplane
     app.router.add_routes(health.ROUTES)
     app.router.add_routes(config_api.ROUTES)
     app.router.add_routes(tfs.ROUTES)

@@ -41,8 +41,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def is_openai_path(path: str) -> bool:
-    """Routes whose errors use the OpenAI body: all of `/v3/`, and OpenAI's `/v1/` routes."""
-    return path.startswith("/v3/") or path.startswith(("/v1/embeddings", "/v1/tokenize"))
+    """Routes whose errors use the OpenAI body: all of `/v3/`, and OpenAI's `/v1/` routes.
+
+    `/v1/models/{name}/versions/{v}` is TensorFlow Serving's status route, not OpenAI's.
+    """
+    if path.startswith(("/v3/", "/v1/embeddings", "/v1/tokenize")):
+        return True
+    return path.startswith("/v1/models") and "/versions/" not in path
 
 
 def error_response(
