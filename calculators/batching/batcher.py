@@ -26,8 +26,9 @@ graph executor lets in at once: see `ovserve.graph.executor.default_workers`.
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
 from calculators.batching import rows as batch_rows
@@ -62,14 +63,36 @@ class DynamicBatcher(Generic[S]):
         self._infer = infer
         self._limit = limit
         self._free = list(slots)
+        self._slot_count = len(slots)
         self._pending: list[Row] = []
         self._cond = threading.Condition()
         self.history: collections.deque[int] = collections.deque(maxlen=1024)
         """Rows of each batch run, newest last (for tests and diagnostics)."""
 
     @property
-    def slots(self) -> int:
-        return len(self._free)  # only meaningful when idle
+    def pending_rows(self) -> int:
+        """Rows waiting for a slot now."""
+        with self._cond:
+            return len(self._pending)
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep every slot busy for the block (waits until each is free), then release them.
+
+        Requests made meanwhile queue up and go in merged batches afterwards: a deterministic
+        way for tests and tools to make the batcher merge, with no reliance on timing.
+        """
+        held: list[S] = []
+        with self._cond:
+            while len(held) < self._slot_count:
+                self._cond.wait_for(lambda: bool(self._free))
+                held.append(self._free.pop())
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._free.extend(held)
+                self._cond.notify_all()
 
     def run(self, batch: TokenBatch) -> Float32Array:
         """The `[N, L, D]` hidden states of `batch` (N, L as given; zeros on its padding).

@@ -68,11 +68,15 @@ class Job:
         self.out = np.zeros((n, width, dim), dtype=np.float32)
 
     def copy_row(self, index: int, hidden: Float32Array) -> None:
-        """Store row `index` from its batch's `[L_batch, D]` hidden states (row owner only)."""
+        """Store row `index`'s attended positions from its batch's `[L_batch, D]` hidden states.
+
+        Called by the one batch that ran the row. Padding stays zero: what a model computes
+        there depends on the batch, and pooling never reads it.
+        """
         if self.out is None:  # the job failed before any of its rows ran
             return
-        keep = min(self.out.shape[1], hidden.shape[0])
-        self.out[index, :keep] = hidden[:keep]
+        n = self.lengths[index]
+        self.out[index, :n] = hidden[:n]
 
 
 @dataclass(eq=False, kw_only=True)
