@@ -18,6 +18,36 @@ class CorsSettings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequestLimits:
+    """Front-end limits; every one refuses with a clear 4xx / gRPC status, never a 5xx.
+
+    `max_inflight_requests` bounds the requests being served per servable (model or graph);
+    one more is refused at once (REST 429 + `Retry-After`, gRPC RESOURCE_EXHAUSTED). 0 means
+    unbounded. `max_inflight_per_servable` overrides it per name.
+    """
+
+    max_body_bytes: int = 64 * 1024 * 1024
+    max_inputs_per_request: int = 2048
+    max_inflight_requests: int = 256
+    max_inflight_per_servable: Mapping[str, int] = field(default_factory=dict)
+    request_timeout_seconds: float | None = None
+    max_grpc_message_bytes: int = 100 * 1024 * 1024
+
+    def inflight_limit(self, servable: str) -> int:
+        """The in-flight bound of `servable` (0: unbounded)."""
+        return self.max_inflight_per_servable.get(servable, self.max_inflight_requests)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsSettings:
+    """PEM files for TLS on both front ends; `ca_certfile` turns on mutual TLS (client certs required)."""
+
+    certfile: Path
+    keyfile: Path
+    ca_certfile: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServerConfig:
     """Everything the server needs to start; immutable once built.
 
@@ -48,3 +78,9 @@ class ServerConfig:
     calculator_modules: tuple[str, ...] = ()
     graph_threads: int = 0
     """Threads that run calculators; 0 picks the number of CPU cores."""
+    limits: RequestLimits = field(default_factory=RequestLimits)
+    tls: TlsSettings | None = None
+    shutdown_timeout_seconds: float = 10.0
+    """SIGTERM: in-flight requests get this long to finish before the process exits."""
+    access_log: bool = True
+    """One structured line per request on the `ovserve.access` logger (INFO)."""

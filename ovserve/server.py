@@ -2,8 +2,9 @@
 
 Start-up order follows OVMS: validate the workspace (an invalid file stops start-up), open the
 ports, then load models and graphs on a worker thread while `/v2/health/ready` answers 503
-and `/v1/config` shows LOADING. Shutdown stops accepting, lets in-flight requests finish
-within a grace period, then releases the models.
+and `/v1/config` shows LOADING. Shutdown (SIGTERM/SIGINT) drains: both front ends stop
+accepting at once (listening sockets closed, new gRPC calls refused), requests in flight get
+`shutdown_timeout_seconds` to finish, then the models are released and the process exits 0.
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from aiohttp import web
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
-from ovserve.frontends.grpc import SERVER_OPTIONS, add_services
+from ovserve.frontends.grpc import bind, make_server
+from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import make_app
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
 from ovserve.logging_setup import configure_logging
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
+from ovserve.security.tls import server_ssl_context
 from ovserve.workspace import Workspace, load_workspace, single_model_workspace
 
 log = logging.getLogger(__name__)
-
-SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def workspace_from_config(config: ServerConfig) -> Workspace:
@@ -64,6 +65,8 @@ class Server:
         )
         # One data plane under both front ends: they answer the same request identically.
         self.dataplane = DataPlane(self.repository)
+        # One guard too: the in-flight bound of a servable counts both protocols.
+        self.guard = RequestGuard(config.limits)
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -72,21 +75,27 @@ class Server:
 
     async def start(self) -> None:
         """Open the ports, then start loading the workspace in the background."""
-        if self.config.rest_port is not None:
-            self._runner = web.AppRunner(make_app(self.repository, self.dataplane), access_log=None)
+        config = self.config
+        scheme = "TLS" if config.tls is not None else "plain text"
+        if config.rest_port is not None:
+            app = make_app(self.repository, self.dataplane, config, self.guard)
+            self._runner = web.AppRunner(
+                app, access_log=None, shutdown_timeout=config.shutdown_timeout_seconds
+            )
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.config.rest_bind_address, self.config.rest_port)
+            ssl_context = server_ssl_context(config.tls) if config.tls is not None else None
+            site = web.TCPSite(
+                self._runner, config.rest_bind_address, config.rest_port, ssl_context=ssl_context
+            )
             await site.start()
             self.rest_port = _bound_port(site)
-            log.info("REST server listening on %s:%d", self.config.rest_bind_address, self.rest_port)
-        if self.config.grpc_port is not None:
-            # gRPC's default 4 MiB receive limit is too small for large embedding batches.
-            self._grpc = grpc.aio.server(options=SERVER_OPTIONS)
-            add_services(self._grpc, self.dataplane)
-            address = f"{self.config.grpc_bind_address}:{self.config.grpc_port}"
-            self.grpc_port = self._grpc.add_insecure_port(address)
+            log.info("REST server listening on %s:%d (%s)", config.rest_bind_address, self.rest_port, scheme)
+        if config.grpc_port is not None:
+            self._grpc = make_server(config, self.dataplane, self.guard)
+            address = f"{config.grpc_bind_address}:{config.grpc_port}"
+            self.grpc_port = bind(self._grpc, address, config.tls)
             await self._grpc.start()
-            log.info("gRPC server listening on %s:%d", self.config.grpc_bind_address, self.grpc_port)
+            log.info("gRPC server listening on %s:%d (%s)", config.grpc_bind_address, self.grpc_port, scheme)
         self._loading = asyncio.create_task(asyncio.to_thread(self.repository.load))
 
     async def wait_ready(self) -> None:
@@ -94,14 +103,20 @@ class Server:
         if self._loading is not None:
             await self._loading
 
-    async def stop(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """Stop accepting, finish in-flight requests within `grace` seconds, release models."""
+    async def stop(self, grace: float | None = None) -> None:
+        """Drain: stop accepting on both ports, let in-flight requests finish, release models.
+
+        `grace` (default `shutdown_timeout_seconds`) bounds the wait; requests still running
+        then are cancelled. REST closes its listening sockets and idle keep-alive connections
+        and waits for running handlers; gRPC refuses new calls and waits for running ones.
+        """
+        grace = self.config.shutdown_timeout_seconds if grace is None else grace
+        draining = []
         if self._runner is not None:
-            await self._runner.shutdown()
+            draining.append(self._runner.cleanup())
         if self._grpc is not None:
-            await self._grpc.stop(grace)
-        if self._runner is not None:
-            await self._runner.cleanup()
+            draining.append(self._grpc.stop(grace))
+        await asyncio.gather(*draining)
         if self._loading is not None:
             with contextlib.suppress(Exception):
                 await self._loading

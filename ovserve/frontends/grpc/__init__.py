@@ -1,20 +1,24 @@
 """The grpc.aio front end: KServe v2 `GRPCInferenceService` over the data plane.
 
-`add_services` is called by `ovserve.server.Server` once, before `server.start()`. The
-server should be created with `SERVER_OPTIONS`, which raise gRPC's default 4 MiB receive
-limit to `MAX_MESSAGE_BYTES` (large embedding batches) and cap what is sent; a message over
-the limit is refused by gRPC itself with RESOURCE_EXHAUSTED, before any handler runs.
+`make_server` builds the `grpc.aio.Server` (message limits, interceptors) and registers the
+services; `ovserve.server.Server` calls it once and binds the port with `bind`. A message over
+`RequestLimits.max_grpc_message_bytes` (default 100 MiB, gRPC's own default is 4 MiB) is
+refused by gRPC itself with RESOURCE_EXHAUSTED, before any handler runs.
 """
 
 from __future__ import annotations
 
 import grpc
 
+from ovserve.config import ServerConfig, TlsSettings
 from ovserve.dataplane import DataPlane
+from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInterceptor
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
+from ovserve.frontends.guard import RequestGuard
+from ovserve.security.api_key import ApiKey
 
-__all__ = ["MAX_MESSAGE_BYTES", "SERVER_OPTIONS", "add_services", "server_options"]
+__all__ = ["MAX_MESSAGE_BYTES", "SERVER_OPTIONS", "add_services", "bind", "make_server", "server_options"]
 
 MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 
@@ -30,6 +34,36 @@ def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str
 SERVER_OPTIONS = server_options()
 
 
-def add_services(server: grpc.aio.Server, dataplane: DataPlane) -> None:
+def add_services(server: grpc.aio.Server, dataplane: DataPlane, guard: RequestGuard | None = None) -> None:
     """Register every gRPC service on `server` (called once, before `server.start()`)."""
-    add_servicer(server, KServeServicer(dataplane))
+    add_servicer(server, KServeServicer(dataplane, guard))
+
+
+def make_server(config: ServerConfig, dataplane: DataPlane, guard: RequestGuard) -> grpc.aio.Server:
+    """A server with the configured message limits, API key and access log, services added."""
+    interceptors: list[grpc.aio.ServerInterceptor] = []
+    if config.access_log:
+        interceptors.append(AccessLogInterceptor())
+    if config.api_key:
+        # Last, so that a refused call is still logged by the access log.
+        interceptors.append(ApiKeyInterceptor(ApiKey(config.api_key)))
+    server = grpc.aio.server(
+        options=server_options(config.limits.max_grpc_message_bytes), interceptors=interceptors
+    )
+    add_services(server, dataplane, guard)
+    return server
+
+
+def bind(server: grpc.aio.Server, address: str, tls: TlsSettings | None) -> int:
+    """Listen on `address` (plain text, or TLS / mutual TLS); returns the bound port."""
+    if tls is None:
+        port: int = server.add_insecure_port(address)
+        return port
+    client_ca = tls.ca_certfile.read_bytes() if tls.ca_certfile is not None else None
+    credentials = grpc.ssl_server_credentials(
+        [(tls.keyfile.read_bytes(), tls.certfile.read_bytes())],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
+    port = server.add_secure_port(address, credentials)
+    return port

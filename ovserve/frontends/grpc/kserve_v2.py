@@ -27,6 +27,7 @@ from ovserve.frontends.grpc.tensors import (
     encode_output,
     encode_parameter,
 )
+from ovserve.frontends.guard import RequestGuard
 from ovserve.types import InferRequest, ModelMetadata
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ def parse_version(version: str) -> int | None:
 class KServeServicer:
     """Implements the seven RPCs over one `DataPlane`."""
 
-    def __init__(self, dataplane: DataPlane) -> None:
+    def __init__(self, dataplane: DataPlane, guard: RequestGuard | None = None) -> None:
         self._dataplane = dataplane
         self._graphs = GraphAdapter(dataplane)
+        self._guard = guard if guard is not None else RequestGuard()
 
     async def ServerLive(  # noqa: N802 - RPC names are fixed by the protocol
         self, request: pb.ServerLiveRequest, context: grpc.aio.ServicerContext
@@ -114,7 +116,7 @@ class KServeServicer:
                 yield pb.ModelStreamInferResponse(infer_response=response)
 
     async def infer(self, request: pb.ModelInferRequest) -> pb.ModelInferResponse:
-        """Decode, run on the model or graph `request.model_name`, encode."""
+        """Decode, run on the model or graph `request.model_name` through the guard, encode."""
         neutral = InferRequest(
             model=request.model_name,
             version=parse_version(request.model_version),
@@ -125,7 +127,9 @@ class KServeServicer:
         )
         if self._graphs.is_graph(neutral.model):
             check_graph_parameters(neutral.parameters)
-        response = await self._dataplane.infer(neutral)
+        # Documents are BYTES elements, as on REST.
+        self._guard.check_inputs(sum(t.data.size for t in neutral.inputs if t.datatype == "BYTES"))
+        response = await self._guard.run(neutral.model, lambda: self._dataplane.infer(neutral))
         encoded = pb.ModelInferResponse(
             model_name=response.model, model_version=response.version, id=response.id
         )

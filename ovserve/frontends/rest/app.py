@@ -4,26 +4,44 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
+from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, tfs
 from ovserve.frontends.rest.errors import error_middleware
-from ovserve.frontends.rest.state import DATAPLANE, REPOSITORY
+from ovserve.frontends.rest.middleware import access_middleware, auth_middleware, cors_middleware
+from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS, DATAPLANE, GUARD, REPOSITORY
 from ovserve.repository import Repository
-
-# OVMS sets no body limit of its own; aiohttp's 1 MiB default would refuse a few hundred
-# pre-tokenized documents. Larger bodies get 413.
-MAX_BODY_BYTES = 64 * 1024 * 1024
+from ovserve.security.api_key import ApiKey
 
 
-def make_app(repository: Repository, dataplane: DataPlane) -> web.Application:
+def make_app(
+    repository: Repository,
+    dataplane: DataPlane,
+    config: ServerConfig | None = None,
+    guard: RequestGuard | None = None,
+) -> web.Application:
     """The REST application over one repository and the data plane serving it.
 
-    Handlers reach them through `REPOSITORY` and `DATAPLANE`. Route tables are added in an
-    order where the specific routes come before the catch-all V3 dispatcher.
+    Handlers reach them through `REPOSITORY` and `DATAPLANE`; inference goes through `GUARD`
+    (shared with gRPC when the server passes one). Route tables are added in an order where
+    the specific routes come before the catch-all V3 dispatcher.
+
+    OVMS sets a 1 GB body limit; ovserve's default is `RequestLimits.max_body_bytes` (64 MiB,
+    `--max_request_bytes`), enough for thousands of pre-tokenized documents. Larger: 413.
     """
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    config = config if config is not None else ServerConfig()
+    app = web.Application(
+        middlewares=[access_middleware, cors_middleware, error_middleware, auth_middleware],
+        client_max_size=config.limits.max_body_bytes,
+    )
     app[REPOSITORY] = repository
     app[DATAPLANE] = dataplane
+    app[GUARD] = guard if guard is not None else RequestGuard(config.limits)
+    app[CORS] = config.cors
+    app[ACCESS_LOG] = config.access_log
+    if config.api_key:
+        app[API_KEY] = ApiKey(config.api_key)
     app.router.add_routes(health.ROUTES)
     app.router.add_routes(config_api.ROUTES)
     app.router.add_routes(tfs.ROUTES)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ovserve.errors import ErrorCode, OvserveError
+from ovserve.frontends.guard import RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,18 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except OvserveError as exc:
-        return error_response(request.path, HTTP_STATUS[exc.code], exc.message)
+        status = HTTP_STATUS[exc.code]
+        # 429 is only raised by admission control: tell clients when to come back (as Ray does).
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 429 else None
+        return error_response(request.path, status, exc.message, retry)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
         message = "Requested REST resource not found" if exc.status == 404 else exc.reason
+        if exc.status == 413:
+            # aiohttp's text names the limit and the size: "Maximum request body size N exceeded, …"
+            message = f"Request body too large: {exc.text}"
         return error_response(request.path, exc.status, message, headers)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)

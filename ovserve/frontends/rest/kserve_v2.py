@@ -25,7 +25,7 @@ from ovserve.frontends.rest.jsonio import (
     off_loop_if,
 )
 from ovserve.frontends.rest.kserve_tensors import DecodedInputs, decode_inputs, encode_outputs
-from ovserve.frontends.rest.state import DATAPLANE
+from ovserve.frontends.rest.state import DATAPLANE, GUARD
 from ovserve.types import InferRequest, InferResponse
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -92,16 +92,18 @@ async def model_post(request: web.Request) -> web.Response:
     )
     infer_id = body.get("id", "")
     parameters = body.get("parameters")
-    response = await request.app[DATAPLANE].infer(
-        InferRequest(
-            model=name,
-            version=version,
-            id=infer_id if isinstance(infer_id, str) else "",
-            inputs=inputs,
-            outputs=requested,
-            parameters=dict(parameters) if isinstance(parameters, dict) else {},
-        )
+    neutral = InferRequest(
+        model=name,
+        version=version,
+        id=infer_id if isinstance(infer_id, str) else "",
+        inputs=inputs,
+        outputs=requested,
+        parameters=dict(parameters) if isinstance(parameters, dict) else {},
     )
+    guard = request.app[GUARD]
+    # Documents are BYTES elements (an embeddings graph takes one BYTES input of texts).
+    guard.check_inputs(sum(t.data.size for t in inputs if t.datatype == "BYTES"))
+    response = await guard.run(name, lambda: request.app[DATAPLANE].infer(neutral))
     large = sum(t.data.size for t in response.outputs) > ENCODE_OFF_LOOP_VALUES
     encoded, tail = await off_loop_if(large, lambda: _encode(response, binary_outputs))
     if not tail:

@@ -25,7 +25,7 @@ from ovserve.frontends.rest.jsonio import (
     off_loop_if,
     read_json,
 )
-from ovserve.frontends.rest.state import DATAPLANE
+from ovserve.frontends.rest.state import DATAPLANE, GUARD
 from ovserve.types import EmbeddingsResult, NonJsonPayload
 
 _INVALID = "The file is not valid json - "
@@ -34,13 +34,15 @@ _INVALID = "The file is not valid json - "
 async def dispatch(request: web.Request) -> web.Response:
     """One OpenAI call, routed by the body's `model` (or by the URI, as OVMS, when not JSON)."""
     dataplane = request.app[DATAPLANE]
+    guard = request.app[GUARD]
     path = request.path
     if "application/json" not in request.headers.get("Content-Type", ""):
         # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
         model = path[4:]
         _check_operation(dataplane.graph(model).name, path)
         payload = NonJsonPayload(body=await request.read(), content_type=request.content_type)
-        return await _respond(model, await dataplane.embeddings(model, payload), base64_output=False)
+        result = await guard.run(model, lambda: dataplane.embeddings(model, payload))
+        return await _respond(model, result, base64_output=False)
     body = await read_json(request)
     if not isinstance(body, Mapping):
         raise FailedPrecondition(_INVALID + "JSON body must be an object")
@@ -51,7 +53,9 @@ async def dispatch(request: web.Request) -> web.Response:
         raise FailedPrecondition(_INVALID + "model field is not a string")
     model = model or path[4:]  # OVMS: an empty model is routed by the URI
     _check_operation(dataplane.graph(model).name, path)
-    result = await dataplane.embeddings(model, body, dimensions=_dimensions(body))
+    guard.check_inputs(input_count(body.get("input")))
+    dimensions = _dimensions(body)
+    result = await guard.run(model, lambda: dataplane.embeddings(model, body, dimensions=dimensions))
     # The graph has validated encoding_format by now.
     return await _respond(model, result, base64_output=body.get("encoding_format") == "base64")
 
@@ -67,6 +71,13 @@ def _check_operation(graph: str, path: str) -> None:
     # our calculators cannot tokenize on request yet, so say so instead of embedding.
     if path.endswith("tokenize"):
         raise Unimplemented(f"tokenize is not supported by graph {graph}")
+
+
+def input_count(value: object) -> int:
+    """Documents in an OpenAI `input`: a string or one token list is 1, a list of either is its length."""
+    if not isinstance(value, list) or (value and isinstance(value[0], int)):
+        return 1
+    return len(value)
 
 
 def _dimensions(body: Mapping[str, object]) -> int | None:

@@ -1,0 +1,99 @@
+"""gRPC server interceptors: API key and access log (the REST middleware's counterparts).
+
+`ApiKeyInterceptor` refuses every RPC but `ServerLive`/`ServerReady` without metadata
+`authorization: Bearer <key>` (UNAUTHENTICATED, before the request is decoded).
+`AccessLogInterceptor` echoes or creates `x-request-id` (initial metadata) and logs one JSON
+line per unary RPC on `ovserve.access`; a stream is logged once, when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from ovserve.frontends.request_ids import request_id_of
+from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
+
+access_log = logging.getLogger("ovserve.access")
+
+OPEN_METHODS = frozenset({"ServerLive", "ServerReady"})
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
+
+
+def _metadata(details: grpc.HandlerCallDetails, key: str) -> str | None:
+    for name, value in details.invocation_metadata or ():
+        if name == key:
+            return str(value)
+    return None
+
+
+def _method_name(details: grpc.HandlerCallDetails) -> str:
+    return str(details.method).rsplit("/", 1)[-1]
+
+
+async def _deny(request: Any, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED_MESSAGE)
+
+
+class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Checks metadata `authorization` in constant time (see `ovserve.security.api_key`)."""
+
+    def __init__(self, key: ApiKey) -> None:
+        self._key = key
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or _method_name(details) in OPEN_METHODS:
+            return handler
+        if self._key.accepts(_metadata(details, "authorization")):
+            return handler
+        if handler.stream_stream is not None:
+            return grpc.stream_stream_rpc_method_handler(_deny)
+        return grpc.unary_unary_rpc_method_handler(_deny)
+
+
+class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Request id and one structured log line per RPC."""
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+        method = _method_name(details)
+        request_id = request_id_of(_metadata(details, "x-request-id"))
+
+        async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = time.perf_counter()
+            code = grpc.StatusCode.OK
+            try:
+                await context.send_initial_metadata((("x-request-id", request_id),))
+                return await inner(request, context)
+            except BaseException:
+                code = context.code() or grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                _log(method, request_id, code, started, context.peer())
+
+        return handler._replace(unary_unary=logged)
+
+
+def _log(method: str, request_id: str, code: Any, started: float, peer: str) -> None:
+    record = {
+        "protocol": "grpc",
+        "request_id": request_id,
+        "method": method,
+        "status": getattr(code, "name", str(code)),
+        "total_ms": round((time.perf_counter() - started) * 1000, 3),
+        "remote": peer,
+    }
+    access_log.info("%s", json.dumps(record, separators=(",", ":")))

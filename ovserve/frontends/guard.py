@@ -1,0 +1,88 @@
+"""Front-end admission control and per-request limits, shared by REST and gRPC.
+
+One `RequestGuard` lives in the server; both front ends pass every inference call through
+`RequestGuard.run`. It lives on the event loop (no locks: only the loop thread touches it).
+
+* Admission: at most `RequestLimits.inflight_limit(name)` requests per servable are being
+  served; one more raises `ResourceExhausted` at once (REST 429 + `Retry-After`, gRPC
+  RESOURCE_EXHAUSTED), never after waiting. This bounds the work queued behind the graph
+  executor and model threads, as TEI's `--max-concurrent-requests` does. An accepted request
+  always runs to its end (or to the timeout).
+* Timeout: with `request_timeout_seconds`, a request still running then is answered with
+  `Unavailable` (503 / UNAVAILABLE). The work already handed to a graph or model thread is not
+  interrupted (the data plane has no cancellation); its slot is freed when the answer goes out.
+* Inputs per request: `check_inputs` refuses more documents than `max_inputs_per_request`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from ovserve.config import RequestLimits
+from ovserve.errors import InvalidArgument, ResourceExhausted, Unavailable
+
+T = TypeVar("T")
+
+RETRY_AFTER_SECONDS = 1
+
+
+class RequestGuard:
+    """Admission, timeout and batch-size limits of the front ends."""
+
+    def __init__(self, limits: RequestLimits | None = None) -> None:
+        self.limits = limits if limits is not None else RequestLimits()
+        self._inflight: dict[str, int] = {}
+
+    def inflight(self, servable: str) -> int:
+        """Requests of `servable` being served now."""
+        return self._inflight.get(servable, 0)
+
+    def check_inputs(self, count: int) -> None:
+        """Raises `InvalidArgument` when one request carries more than the allowed inputs."""
+        limit = self.limits.max_inputs_per_request
+        if limit and count > limit:
+            raise InvalidArgument(
+                f"request has {count} inputs, more than the limit of {limit} per request "
+                "(--max_inputs_per_request); split it into smaller requests"
+            )
+
+    async def run(self, servable: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Admit one request for `servable`, then await `work()` within the timeout.
+
+        `work` is a factory so that a refused request creates no coroutine.
+
+        Raises:
+            ResourceExhausted: `servable` already has its limit of requests in flight.
+            Unavailable: the request timed out.
+        """
+        limit = self.limits.inflight_limit(servable)
+        count = self._inflight.get(servable, 0)
+        if limit and count >= limit:
+            raise ResourceExhausted(
+                f"Servable {servable} is overloaded: {limit} requests already in flight; "
+                f"retry after {RETRY_AFTER_SECONDS} s"
+            )
+        self._inflight[servable] = count + 1
+        try:
+            timeout = self.limits.request_timeout_seconds
+            if not timeout:
+                return await work()
+            deadline = asyncio.timeout(timeout)
+            try:
+                async with deadline:
+                    return await work()
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise Unavailable(
+                    f"request to {servable} timed out after {timeout:g} s (--request_timeout_seconds)"
+                ) from None
+        finally:
+            remaining = self._inflight[servable] - 1
+            if remaining:
+                self._inflight[servable] = remaining
+            else:
+                # Unknown names must not accumulate: the map holds busy servables only.
+                del self._inflight[servable]

@@ -1,0 +1,81 @@
+"""REST middleware around the error mapping: access log, CORS, API key.
+
+Order (outermost first): `access_middleware` (request id, `X-Total-Time`, one log line) →
+`cors_middleware` (headers on every answer, `OPTIONS` preflight 200) → `error_middleware`
+(taxonomy → HTTP, in `errors.py`) → `auth_middleware` (raises `Unauthenticated`, so the
+401 gets the route's error body shape). Health routes and preflights never need the key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from aiohttp import web
+
+from ovserve.frontends.request_ids import request_id_of
+from ovserve.frontends.rest.errors import Handler
+from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS
+
+access_log = logging.getLogger("ovserve.access")
+
+REQUEST_ID = "X-Request-Id"
+TOTAL_TIME = "X-Total-Time"
+OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready"})
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Echo or create `X-Request-Id`, add `X-Total-Time` (ms), log one JSON line per request."""
+    started = time.perf_counter()
+    request_id = request_id_of(request.headers.get(REQUEST_ID))
+    response = await handler(request)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if not response.prepared:
+        response.headers[REQUEST_ID] = request_id
+        response.headers[TOTAL_TIME] = str(round(elapsed_ms))
+    if request.app[ACCESS_LOG]:
+        access_log.info(
+            "%s",
+            json.dumps(
+                {
+                    "protocol": "rest",
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status,
+                    "total_ms": round(elapsed_ms, 3),
+                    "remote": request.remote,
+                },
+                separators=(",", ":"),
+            ),
+        )
+    return response
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """OVMS CORS: the configured values on every answer; `OPTIONS` on any path is 200, empty."""
+    response = web.Response(status=200) if request.method == "OPTIONS" else await handler(request)
+    if not response.prepared:
+        cors = request.app[CORS]
+        response.headers["Access-Control-Allow-Origin"] = cors.allowed_origins
+        response.headers["Access-Control-Allow-Methods"] = cors.allowed_methods
+        response.headers["Access-Control-Allow-Headers"] = cors.allowed_headers
+        if cors.allow_credentials:
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+    return response
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With an API key configured, every route but the health routes needs `Authorization`.
+
+    Unlike OVMS (which checks only the OpenAI routes), inference, metadata, config and model
+    listing are all protected: one rule for every route is easier to audit.
+    """
+    key = request.app.get(API_KEY)
+    if key is not None and request.path not in OPEN_PATHS:
+        key.check(request.headers.get("Authorization"))
+    return await handler(request)
