@@ -2,21 +2,25 @@
 
 It is built from a validated `Workspace`, loads models before the graphs that use them
 (as OVMS loads a subconfig before its graph), and reports one status per servable for
-`/v1/config`. Loading blocks on OpenVINO, so `load` runs on a worker thread; the rest is
-cheap and safe to call from the event loop.
+`/v1/config`. Loading blocks on OpenVINO, so `load` and `reload` run on a worker thread;
+look-ups (`graph`, `graph_lease`, `models.lease`, `statuses`) are cheap and safe to call from
+the event loop. Live changes (config edits, new or removed versions) go through `reload`,
+see `ovserve.lifecycle`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import openvino as ov
 
 from ovserve import status
-from ovserve.errors import NotFound, Unavailable
+from ovserve.lifecycle.graphs import GraphTable
+from ovserve.lifecycle.reload import Reloader, ReloadOutcome
+from ovserve.lifecycle.warmup import warm_up_graph
 from ovserve.models import ModelManager
 from ovserve.status import VersionStatus
 from ovserve.workspace import GraphSpec, Workspace
@@ -34,79 +38,101 @@ GraphLoader = Callable[[GraphSpec, ModelManager, ov.Core], ServableGraph]
 
 
 class Repository:
-    """Owns the models and graphs of one workspace."""
+    """Owns the models and graphs of one workspace.
+
+    `workspace` is the workspace being served; a successful config reload replaces it.
+    """
 
     def __init__(self, workspace: Workspace, core: ov.Core, graph_loader: GraphLoader) -> None:
         self.workspace = workspace
         self.models = ModelManager(core)
+        self.graphs: GraphTable[ServableGraph] = GraphTable()
         self._core = core
         self._graph_loader = graph_loader
-        self._lock = threading.Lock()
-        self._graphs: dict[str, ServableGraph] = {}
-        self._graph_status: dict[str, VersionStatus] = {}
         self._rejected: dict[str, VersionStatus] = {}
         self.ready = False
-        for warning in workspace.warnings:
-            log.warning("%s", warning)
-        for entry in workspace.rejected:
-            log.error("%s", entry.message)
-            if entry.name:
-                self._rejected[entry.name] = status.load_failed(entry.message, graph=entry.kind == "graph")
+        self.closed = False
+        self.reloader = Reloader(self)
+        self.set_rejected(workspace)
 
     def load(self) -> None:
         """Load every model, then every graph; failures are recorded per servable, never raised.
 
         Blocking: call from a worker thread. Sets `ready` when done.
         """
-        specs = self.workspace.all_models()
-        self.models.mark_loading(specs)
-        with self._lock:
+        with self.reloader.lock:
+            specs = self.workspace.all_models()
+            self.models.mark_loading(specs)
             for graph in self.workspace.graphs:
-                self._graph_status[graph.name] = status.loading()
-        self.models.load(specs)
-        for graph in self.workspace.graphs:
-            self._load_graph(graph)
-        self.ready = True
+                self.graphs.loading(graph.name)
+            self.models.load(specs)
+            for spec in self.workspace.graphs:
+                loaded = self.build_graph(spec)
+                if loaded is not None:
+                    self.graphs.install(spec.name, loaded)
+            self.reloader.remember(self.workspace)
+            self.ready = True
 
-    def _load_graph(self, spec: GraphSpec) -> None:
+    def reload(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome:
+        """Apply what changed on disk since the last pass (see `Reloader.run`). Blocking."""
+        return self.reloader.run(pause=pause, retry_failed_config=retry_failed_config)
+
+    def build_graph(self, spec: GraphSpec) -> ServableGraph | None:
+        """Load and warm up the graph of `spec`; None (and the failure recorded) when it cannot.
+
+        Blocking. A previous definition of the same name keeps serving after a failure.
+        """
         try:
             loaded = self._graph_loader(spec, self.models, self._core)
         except Exception as exc:  # a bad graph disables only itself
             log.error("graph %s failed to load: %s", spec.name, exc)
-            with self._lock:
-                self._graph_status[spec.name] = status.load_failed(str(exc), graph=True)
-            return
+            self.graphs.failed(spec.name, str(exc))
+            return None
+        warm_up_graph(spec.name, loaded)
         log.info("graph %s loaded from %s", spec.name, spec.graph_path)
-        with self._lock:
-            self._graphs[spec.name] = loaded
-            self._graph_status[spec.name] = status.available()
+        return loaded
+
+    def set_rejected(self, workspace: Workspace) -> None:
+        """Log and remember the entries `workspace` disabled (shown in `statuses`)."""
+        for warning in workspace.warnings:
+            log.warning("%s", warning)
+        rejected: dict[str, VersionStatus] = {}
+        for entry in workspace.rejected:
+            log.error("%s", entry.message)
+            if entry.name:
+                rejected[entry.name] = status.load_failed(entry.message, graph=entry.kind == "graph")
+        self._rejected = rejected
 
     def graph(self, name: str) -> ServableGraph:
-        """The loaded graph called `name`.
+        """The graph serving `name`.
 
         Raises:
-            NotFound: no graph of that name.
+            NotFound: no graph of that name (or `Mediapipe is retired`).
             Unavailable: it is still loading or failed to load.
         """
-        with self._lock:
-            graph = self._graphs.get(name)
-            known = name in self._graph_status or name in self._rejected
-        if graph is not None:
-            return graph
-        if known:
-            raise Unavailable("Mediapipe is not loaded yet")
-        raise NotFound("Mediapipe graph definition with requested name is not found")
+        return self.graphs.get(name)
+
+    @contextlib.contextmanager
+    def graph_lease(self, name: str) -> Iterator[ServableGraph]:
+        """`graph`, held open until the block exits even if a reload replaces it. Raises as `graph`."""
+        with self.graphs.lease(name) as graph:
+            yield graph
+
+    def is_graph(self, name: str) -> bool:
+        """True for every graph name configured now or earlier (retired graphs included)."""
+        return name in self.graphs.names() or any(g.name == name for g in self.workspace.graphs)
 
     def statuses(self) -> dict[str, list[VersionStatus]]:
         """Every servable's versions: graphs (version 1), models, and rejected entries."""
         result: dict[str, list[VersionStatus]] = {name: [s] for name, s in self._rejected.items()}
         result.update(self.models.statuses())
-        with self._lock:
-            result.update({name: [s] for name, s in self._graph_status.items()})
+        result.update({name: [s] for name, s in self.graphs.statuses().items()})
         return result
 
     def close(self) -> None:
-        with self._lock:
-            graphs, self._graphs = list(self._graphs.values()), {}
+        """Close every graph; waits for a running reload to finish first. Blocking."""
+        with self.reloader.lock:
+            self.closed = True
+            graphs = self.graphs.take_all()
         for graph in graphs:
             graph.close()

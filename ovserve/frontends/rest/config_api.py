@@ -1,15 +1,42 @@
-"""`GET /v1/config`: the status of every graph and model (OVMS spec §2.1)."""
+"""The config API (OVMS spec §8.3): `GET /v1/config` and `POST /v1/config/reload`."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 from aiohttp import web
 
+from ovserve.errors import ErrorCode
 from ovserve.frontends.rest.state import REPOSITORY
+from ovserve.lifecycle import ReloadError
 from ovserve.status import status_document
+
+# The reload endpoint answers at once, so a version directory found mid-copy gets a second
+# look after this pause instead of one poll period later (see `SettleTracker`).
+RELOAD_SETTLE_PAUSE_SECONDS = 0.3
+# OVMS: invalid JSON or schema → 412 (JSON_INVALID); a missing file and the rest → 500.
+_RELOAD_ERROR_STATUS = {ErrorCode.FAILED_PRECONDITION: 412}
 
 
 async def get_config(request: web.Request) -> web.Response:
     return web.json_response(status_document(request.app[REPOSITORY].statuses()))
 
 
-ROUTES = [web.get("/v1/config", get_config)]
+async def reload_config(request: web.Request) -> web.Response:
+    """Re-read the config if it changed and rescan versions, off the event loop.
+
+    201 when something was loaded, replaced or retired, 200 when not; the body is every
+    status. A config that cannot be applied changes nothing and gets OVMS's error body.
+    """
+    repository = request.app[REPOSITORY]
+    try:
+        outcome = await asyncio.to_thread(repository.reload, pause=RELOAD_SETTLE_PAUSE_SECONDS)
+    except ReloadError as exc:
+        # OVMS writes this body with a tab indent, unlike its other errors.
+        body = json.dumps({"error": exc.message}, indent="\t")
+        return web.json_response(text=body, status=_RELOAD_ERROR_STATUS.get(exc.code, 500))
+    return web.json_response(status_document(repository.statuses()), status=201 if outcome.reloaded else 200)
+
+
+ROUTES = [web.get("/v1/config", get_config), web.post("/v1/config/reload", reload_config)]

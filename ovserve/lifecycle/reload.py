@@ -1,0 +1,116 @@
+"""One reload pass: notice what changed on disk, apply it, report it (reference §1.5, §8.3).
+
+A pass (1) hashes `config.json` and every graph's `graph.pbtxt` and `subconfig.json`; when a
+hash changed it re-reads the workspace (an invalid file changes nothing and raises
+`ReloadError` after step 2); (2) applies the workspace and rescans every model's version
+directories (`ovserve.lifecycle.apply`). Passes are serialized by `lock`, which the watcher,
+the reload endpoint and the repository's start-up load and shutdown share.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ovserve.errors import ConfigError, ErrorCode, OvserveError
+from ovserve.lifecycle.apply import apply_workspace
+from ovserve.lifecycle.fingerprint import SettleTracker, file_digest
+from ovserve.workspace import Workspace, load_workspace
+
+if TYPE_CHECKING:
+    from ovserve.repository import Repository
+
+log = logging.getLogger(__name__)
+
+CONFIG_NOT_FOUND = "Config file not found or cannot open."
+CONFIG_FAILED = "Reloading config file failed. Check server logs for more info."
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """`reloaded`: something was loaded, replaced or retired (OVMS answers 201, else 200)."""
+
+    reloaded: bool
+
+
+class ReloadError(OvserveError):
+    """The config file could not be applied; `code` is FAILED_PRECONDITION (invalid) or INTERNAL."""
+
+
+def watched_files(workspace: Workspace) -> dict[Path, str]:
+    """MD5 of the config file and of every graph's graph and subconfig files."""
+    paths: list[Path | None] = [workspace.config_path]
+    for graph in workspace.graphs:
+        paths += [graph.graph_path, graph.subconfig_path]
+    return {p: file_digest(p) for p in paths if p is not None}
+
+
+class Reloader:
+    """Runs reload passes for one repository. `run` blocks: call it from a worker thread."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.lock = threading.RLock()
+        self._repository = repository
+        self._digests: dict[Path, str] = {}
+        self._failed_digest: str | None = None
+        self._settle = SettleTracker()
+
+    def remember(self, workspace: Workspace) -> None:
+        """Take `workspace`'s files as the applied baseline (after start-up or a reload)."""
+        with self.lock:
+            self._digests = watched_files(workspace)
+            self._failed_digest = None
+
+    def run(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome:
+        """One pass. `pause` > 0 settles new version directories within the call (see
+        `SettleTracker`); `retry_failed_config` re-reads a config whose content already failed.
+
+        Raises:
+            ReloadError: the config file is missing (INTERNAL) or invalid (FAILED_PRECONDITION);
+                version changes were still applied.
+        """
+        with self.lock:
+            repository = self._repository
+            if repository.closed:
+                return ReloadOutcome(reloaded=False)
+            self._settle.pause = pause
+            workspace, forced, error = self._read_workspace(repository.workspace, retry_failed_config)
+            reloaded = apply_workspace(repository, workspace, forced, self._settle)
+            if workspace is not None:
+                self.remember(workspace)
+            if error is not None:
+                raise error
+            return ReloadOutcome(reloaded=reloaded)
+
+    def _read_workspace(
+        self, current: Workspace, retry_failed: bool
+    ) -> tuple[Workspace | None, set[str], ReloadError | None]:
+        """The new workspace when a watched file changed (else None), the graphs whose files
+        changed, and the error to report when the config cannot be read."""
+        config = current.config_path
+        if config is None:  # single-model mode: nothing to re-read, versions are still rescanned
+            return None, set(), None
+        digests = watched_files(current)
+        if digests == self._digests:
+            return None, set(), None
+        if digests[config] == self._failed_digest and not retry_failed:
+            return None, set(), None
+        if not config.is_file():
+            log.error("config reload: %s not found", config)
+            self._failed_digest = digests[config]
+            return None, set(), ReloadError(CONFIG_NOT_FOUND, code=ErrorCode.INTERNAL)
+        try:
+            workspace = load_workspace(config)
+        except ConfigError as exc:
+            log.error("config reload failed, nothing changed: %s", exc)
+            self._failed_digest = digests[config]
+            return None, set(), ReloadError(CONFIG_FAILED, code=ErrorCode.FAILED_PRECONDITION)
+        forced = {
+            g.name
+            for g in current.graphs
+            if any(digests.get(p) != self._digests.get(p) for p in (g.graph_path, g.subconfig_path) if p)
+        }
+        return workspace, forced, None
