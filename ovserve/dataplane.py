@@ -87,8 +87,13 @@ class DataPlane:
         """
         if dimensions is not None and dimensions < 1:
             raise InvalidArgument("dimensions should be greater than 0")
-        graph = self.graph(model)
-        outputs = await self._run(graph, payload)
+        # A lease, not a plain look-up: a reload may replace the graph while this request is
+        # queued, and the old graph must stay open until the request is answered.
+        with self.repository.graph_lease(model) as leased:
+            if not isinstance(leased, Graph):  # the repository may hold test doubles
+                raise Unavailable("Mediapipe is not loaded yet")
+            graph = leased
+            outputs = await self._run(graph, payload)
         result = outputs.get(_payload_stream(graph.output_streams, PAYLOAD_OUTPUT))
         if not isinstance(result, EmbeddingsResult):
             raise OvserveError(f"graph {model!r} does not produce embeddings")
@@ -122,14 +127,13 @@ class DataPlane:
         raise NotFound("Model not found")
 
     def _servables(self) -> list[ServableInfo]:
-        graphs = {g.name for g in self.repository.workspace.graphs}
         result = []
         for name, statuses in sorted(self.repository.statuses().items()):
             available = tuple(s.version for s in statuses if s.state == VersionState.AVAILABLE)
             result.append(
                 ServableInfo(
                     name=name,
-                    kind="graph" if name in graphs else "model",
+                    kind="graph" if self.repository.is_graph(name) else "model",
                     available=bool(available),
                     versions=available,
                 )
@@ -199,8 +203,9 @@ class DataPlane:
         """
         if self._is_graph(request.model):
             return await self._infer_graph(request)
-        loaded = self._model(request.model, request.version)
-        outputs = await asyncio.to_thread(run_model, loaded, request.inputs, request.outputs)
+        # Leased so that a version replaced by a reload is marked END only after this request.
+        with self.repository.models.lease(request.model, request.version) as loaded:
+            outputs = await asyncio.to_thread(run_model, loaded, request.inputs, request.outputs)
         return InferResponse(model=request.model, version=str(loaded.version), id=request.id, outputs=outputs)
 
     async def _infer_graph(self, request: InferRequest) -> InferResponse:
@@ -237,7 +242,7 @@ class DataPlane:
         )
 
     def _is_graph(self, name: str) -> bool:
-        return any(g.name == name for g in self.repository.workspace.graphs)
+        return self.repository.is_graph(name)  # retired graphs too: they answer `Mediapipe is retired`
 
     def _model(self, name: str, version: int | None) -> LoadedModelVersion:
         return self.repository.models.resolve(name, version)
