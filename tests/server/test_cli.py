@@ -155,3 +155,68 @@ def test_invalid_workspace_stops_start_up_with_exit_1_and_no_traceback(tmp_path:
     assert "bogus" in result.stderr
     assert "config.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_limit_drain_and_access_log_flags(tmp_path: Path) -> None:
+    config = parse(
+        [
+            "--rest_port=8000",
+            "--config_path=c.json",
+            "--max_request_bytes=1000",
+            "--grpc_max_message_bytes=2000",
+            "--max_inputs_per_request=16",
+            "--max_inflight_requests=8",
+            "--servable_max_inflight=org/model=2",
+            "--servable_max_inflight=other=0",
+            "--request_timeout_seconds=2.5",
+            "--shutdown_timeout=3",
+            "--no-access_log",
+        ]
+    )
+    limits = config.limits
+    assert (limits.max_body_bytes, limits.max_grpc_message_bytes) == (1000, 2000)
+    assert limits.max_inputs_per_request == 16
+    assert limits.inflight_limit("org/model") == 2
+    assert limits.inflight_limit("other") == 0
+    assert limits.inflight_limit("x") == 8
+    assert limits.request_timeout_seconds == 2.5
+    assert config.shutdown_timeout_seconds == 3
+    assert config.access_log is False
+    assert parse(["--rest_port=8000", "--config_path=c.json"]).limits.request_timeout_seconds is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--servable_max_inflight=model"], "--servable_max_inflight expects NAME=N"),
+        (["--servable_max_inflight=m=-1"], "--servable_max_inflight expects NAME=N"),
+        (["--max_request_bytes=0"], "must be >= 1"),
+        (["--shutdown_timeout=-1"], "must be >= 0"),
+        (["--ssl_certfile=cert.pem"], "TLS needs both --ssl_certfile and --ssl_keyfile"),
+        (["--ssl_ca_certfile=ca.pem"], "--ssl_ca_certfile needs --ssl_certfile and --ssl_keyfile"),
+        (["--ssl_certfile=nope.pem", "--ssl_keyfile=nope.key"], "TLS file not found: nope.pem"),
+    ],
+)
+def test_limit_and_tls_flag_errors(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        parse(["--rest_port=8000", "--config_path=c.json", *extra])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_tls_flags_build_settings(tmp_path: Path) -> None:
+    for name in ("cert.pem", "key.pem", "ca.pem"):
+        (tmp_path / name).write_text("x")
+    config = parse(
+        [
+            "--rest_port=8000",
+            "--config_path=c.json",
+            f"--ssl_certfile={tmp_path / 'cert.pem'}",
+            f"--ssl_keyfile={tmp_path / 'key.pem'}",
+            f"--ssl_ca_certfile={tmp_path / 'ca.pem'}",
+        ]
+    )
+    assert config.tls is not None
+    assert config.tls.ca_certfile == tmp_path / "ca.pem"

@@ -75,6 +75,11 @@ async def model_post(request: web.Request) -> web.Response:
     name, version, action = split_model_path(request.match_info["path"], ("infer",))
     if action != "infer":
         raise NotFound("Requested REST resource not found")
+    # Admitted before the body is read: under overload a refusal costs almost nothing.
+    return await request.app[GUARD].run(name, lambda: _infer(request, name, version))
+
+
+async def _infer(request: web.Request, name: str, version: int | None) -> web.Response:
     raw = await request.read()
     header_length = request.headers.get(HEADER_LENGTH)
     if header_length is None:
@@ -100,10 +105,9 @@ async def model_post(request: web.Request) -> web.Response:
         outputs=requested,
         parameters=dict(parameters) if isinstance(parameters, dict) else {},
     )
-    guard = request.app[GUARD]
     # Documents are BYTES elements (an embeddings graph takes one BYTES input of texts).
-    guard.check_inputs(sum(t.data.size for t in inputs if t.datatype == "BYTES"))
-    response = await guard.run(name, lambda: request.app[DATAPLANE].infer(neutral))
+    request.app[GUARD].check_inputs(sum(t.data.size for t in inputs if t.datatype == "BYTES"))
+    response = await request.app[DATAPLANE].infer(neutral)
     large = sum(t.data.size for t in response.outputs) > ENCODE_OFF_LOOP_VALUES
     encoded, tail = await off_loop_if(large, lambda: _encode(response, binary_outputs))
     if not tail:
