@@ -68,10 +68,31 @@ class FeatureExtractor:
         `start_async` + `wait` release the GIL while the model runs, so other threads
         tokenize and pool meanwhile.
         """
-        req.start_async(self._feeds(batch))
-        req.wait()
+        try:
+            req.start_async(self._feeds(batch))
+            req.wait()
+        except RuntimeError:
+            self._recover(req)
+            raise
         hidden: Float32Array = req.get_output_tensor(self._output).data
         return hidden
+
+    def _recover(self, req: openvino.InferRequest) -> None:
+        """Run a 1-token inference after a failed one, so the failure does not leak.
+
+        Measured with openvino 2026.4.1 (CPU): after an inference fails in shape inference
+        (e.g. 600 tokens on a 512-position model), the next inference of the same stream may
+        fail too, once, even on a shape that worked before and on another InferRequest; one
+        throw-away inference clears it. Without this, a request that breaks the model would
+        fail an innocent one after it (its batch-mate's retry, or the next request).
+        """
+        one = np.zeros((1, 1), dtype=np.int64)
+        for _ in range(2):
+            try:
+                req.infer(self._feeds(TokenBatch(input_ids=one, attention_mask=one + 1, token_type_ids=one)))
+                return
+            except RuntimeError:
+                continue
 
     def _feeds(self, batch: TokenBatch) -> dict[int, Int64Array]:
         feeds: dict[int, Int64Array] = {}
