@@ -1,0 +1,201 @@
+"""Compare ovserve with raw OpenVINO and a one-inference-per-request server, in one run.
+
+    .venv/bin/python benchmarks/compare.py [--quick] [--weight-format fp32]
+
+Same model files, same inputs, same precision properties for every row:
+
+* raw: `raw_model.RawEmbedder` in this process, best of LATENCY (sync) and THROUGHPUT (one
+  thread per optimal infer request) for each workload;
+* baseline: `baseline_server.py` (OVMS's way: one inference per request), in a subprocess;
+* ovserve REST and gRPC: `python -m ovserve` in a subprocess on a temporary copy of the
+  workspace.
+
+Every server row is measured by the same in-process client (`ovserve.bench.run_load`). The
+workloads and targets are those of issue 8; see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import math
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))  # `tests.support` and `ovserve` when run from any directory
+
+import openvino as ov  # noqa: E402
+from m1_memory import run_m1  # noqa: E402
+from machine import cpu_line, grpc_unavailable, load_average  # noqa: E402
+from processes import ServerProcess, baseline_server, ovserve_server  # noqa: E402
+from raw_model import RawEmbedder, graph_files, precision_properties  # noqa: E402
+from raw_runs import RawFigure, best_latency, best_throughput  # noqa: E402
+from table import Row, render  # noqa: E402
+from workloads import WORKLOADS, Workload, server_row, verdicts  # noqa: E402
+
+from ovserve.bench import LoadConfig, Summary, run_load, summarize, synthetic_documents  # noqa: E402
+from tests.support.models import copy_workspace, exported_workspace, graph_dir  # noqa: E402
+
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def request_count(workload: Workload, raw: RawFigure, seconds: float) -> int:
+    """Enough requests to last `seconds` at raw speed with headroom (the run stops at `seconds`)."""
+    per_second = raw.texts_per_second / workload.texts
+    return max(3 * workload.clients, min(60_000, math.ceil(per_second * seconds * 2)))
+
+
+async def measure_server(
+    workload: Workload, texts: list[str], count: int, config: LoadConfig, seconds: float
+) -> Summary:
+    groups = [
+        [texts[(i * workload.texts + j) % len(texts)] for j in range(workload.texts)] for i in range(count)
+    ]
+    # One round to compile the shapes and open the connections; big batches need just one.
+    warm = LoadConfig(**{**asdict(config), "concurrency": workload.clients})
+    await run_load(groups[: workload.clients if workload.texts == 1 else 1], warm)
+    run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds})
+    return summarize(await run_load(groups, run))
+
+
+def make_embedders(config_path: Path) -> tuple[dict[str, RawEmbedder], str]:
+    """The raw configurations to try, with the workspace's precision properties, and a note
+    on the precision in effect."""
+    files = graph_files(graph_dir(config_path))
+    precision = precision_properties(files.plugin_config)
+    core = ov.Core()
+    embedders = {
+        hint: RawEmbedder(files, {**precision, "PERFORMANCE_HINT": hint}, core)
+        for hint in ("LATENCY", "THROUGHPUT")
+    }
+    used = embedders["LATENCY"].precision
+    return embedders, f"INFERENCE_PRECISION_HINT in effect: {used} (plugin_config: {files.plugin_config})"
+
+
+def measure_raw(
+    embedders: dict[str, RawEmbedder], w: Workload, texts: list[str], seconds: float
+) -> RawFigure:
+    """The best raw figure for one workload; warns when the texts miss their token length."""
+    sample = texts[: w.raw_batch or w.texts]
+    lengths = sorted(set(embedders["LATENCY"].tokenize(sample)["attention_mask"].sum(axis=1).tolist()))
+    if lengths != [w.tokens]:
+        print(f"  warning: {w.name} texts have {lengths} tokens, not {w.tokens}", file=sys.stderr)
+    print(f"  raw: {w.label} ...", file=sys.stderr, flush=True)
+    if w.latency:
+        return best_latency(embedders, sample, seconds)
+    return best_throughput(embedders, sample, seconds)
+
+
+def _url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/v3/embeddings"
+
+
+async def _start(stack: contextlib.AsyncExitStack, server: ServerProcess) -> str | None:
+    """Enter `server` on `stack`; None when it is ready, else why the rows are n/a."""
+    try:
+        await stack.enter_async_context(server)
+    except RuntimeError as exc:
+        print(f"  {exc}", file=sys.stderr)
+        return f"n/a ({str(exc).splitlines()[0]})"
+    return None
+
+
+async def run_workloads(
+    args: argparse.Namespace, config_path: Path, texts: dict[str, list[str]]
+) -> tuple[dict[str, dict[str, Row]], dict[str, RawFigure], str]:
+    """Raw, baseline, ovserve REST and gRPC, workload by workload.
+
+    Both servers are started first and sit idle while another row runs; measuring each
+    workload's rows back to back keeps them under the same background load, which on a
+    shared machine moves more than anything else.
+    """
+    seconds, raw_seconds = (3.0, 1.5) if args.quick else (12.0, 5.0)
+    logs = Path(args.logs)
+    embedders, note = make_embedders(config_path)
+    rows: dict[str, dict[str, Row]] = {w.name: {} for w in WORKLOADS}
+    raw: dict[str, RawFigure] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        baseline, port = baseline_server(graph_dir(config_path), logs / "baseline.log")
+        ovserve, rest, grpc_port = ovserve_server(config_path, logs / "ovserve.log", grpc=True)
+        baseline_missing = await _start(stack, baseline)
+        ovserve_missing = await _start(stack, ovserve)
+        grpc_missing = ovserve_missing or grpc_unavailable()
+        targets = [
+            ("baseline (1 inference/request)", LoadConfig(api_url=_url(port)), baseline_missing),
+            ("ovserve REST", LoadConfig(api_url=_url(rest)), ovserve_missing),
+            ("ovserve gRPC", LoadConfig(grpc_url=f"127.0.0.1:{grpc_port}"), grpc_missing),
+        ]
+        for w in WORKLOADS:
+            raw[w.name] = measure_raw(embedders, w, texts[w.name], raw_seconds)
+            for system, base, missing in targets:
+                if missing:
+                    rows[w.name][system] = server_row(w, system, None, missing)
+                    continue
+                config = LoadConfig(
+                    **{**asdict(base), "model": MODEL, "encoding_format": args.encoding_format}
+                )
+                print(f"  {system}: {w.label} ...", file=sys.stderr, flush=True)
+                count = request_count(w, raw[w.name], seconds)
+                summary = await measure_server(w, texts[w.name], count, config, seconds)
+                rows[w.name][system] = server_row(w, system, summary)
+    del embedders
+    gc.collect()
+    return rows, raw, note
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="ovserve vs raw OpenVINO vs one-inference-per-request (issue 8)")
+    p.add_argument("--quick", action="store_true", help="short runs (under 3 minutes in all)")
+    p.add_argument("--weight-format", choices=("int8", "fp32"), default="int8")
+    p.add_argument("--encoding-format", choices=("float", "base64"), default="float")
+    p.add_argument(
+        "--m1-requests", type=int, default=None, help="M1 requests (default 10000; 200 with --quick)"
+    )
+    p.add_argument(
+        "--m1-max-seconds",
+        type=float,
+        default=600.0,
+        help="stop M1 early after this long (keeps a full run short)",
+    )
+    p.add_argument("--logs", default=None, help="directory for server logs (default: a temporary one)")
+    p.add_argument("--json", type=Path, default=None, help="also write every row as JSON")
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    # max_length 512: M1 sends up to 512 tokens, which the default export (256) would reject.
+    config = exported_workspace(args.weight_format, max_length=512)
+    with tempfile.TemporaryDirectory(prefix="ovserve-compare-") as tmp:
+        args.logs = args.logs or tmp
+        Path(args.logs).mkdir(parents=True, exist_ok=True)
+        workspace = copy_workspace(config, Path(tmp) / "workspace")
+        print(f"CPU: {cpu_line()}\nOpenVINO {ov.get_version()}; model: {graph_dir(config)}", flush=True)
+        print(f"load average before: {load_average()} (other work on the machine makes every figure noisier)")
+        texts = {
+            w.name: synthetic_documents(max(256, w.raw_batch, w.texts), w.tokens, seed=8) for w in WORKLOADS
+        }
+        rows, raw, precision = asyncio.run(run_workloads(args, workspace, texts))
+        print(precision, flush=True)
+        table = verdicts(rows, raw)
+        m1_requests = args.m1_requests or (200 if args.quick else 10_000)
+        m1 = run_m1(workspace, m1_requests, Path(args.logs), args.encoding_format, args.m1_max_seconds)
+        table.append(asyncio.run(m1))
+    mode = "quick" if args.quick else "full"
+    elapsed = time.perf_counter() - started
+    print(f"\n{mode} run, {args.weight_format} weights, {elapsed:.0f} s; load average {load_average()}")
+    print(f"CPU: {cpu_line()}; {precision}\n")
+    print(render(table))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in table], indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

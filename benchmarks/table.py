@@ -1,0 +1,72 @@
+"""The comparison table: one row per (workload, system), with ratio to raw, target and verdict."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(kw_only=True)
+class Row:
+    """One measured (or unavailable) figure."""
+
+    workload: str
+    system: str
+    figure: float | None
+    """p50 ms for latency workloads, texts/s or tokens/s for throughput ones, MiB for M1."""
+    unit: str
+    ratio: float | None = None
+    target: str = ""
+    verdict: str = ""
+    note: str = ""
+    client_cpu: float | None = None
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def render(rows: list[Row]) -> str:
+    """A Markdown table (it reads fine in a terminal and pastes into the README as is)."""
+    header = ["workload", "system", "figure", "vs raw", "target", "result", "client CPU", "notes"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        figure = "n/a" if row.figure is None else f"{fmt(row.figure)} {row.unit}"
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}×"
+        cpu = "" if row.client_cpu is None else f"{100 * row.client_cpu:.0f}%"
+        cells = [row.workload, row.system, figure, ratio, row.target, row.verdict, cpu, row.note]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def latency_verdict(row: Row, raw_ms: float, allowance_ms: float) -> None:
+    """W1: p50 ≤ raw + allowance."""
+    limit = raw_ms + allowance_ms
+    row.ratio = None if row.figure is None else row.figure / raw_ms
+    row.target = f"≤ {limit:.2f} ms (raw + {allowance_ms} ms)"
+    if row.figure is not None:
+        short = row.figure - limit
+        row.verdict = "pass" if short <= 0 else f"short by {short:.2f} ms"
+
+
+def throughput_verdict(
+    row: Row, raw: float, floor: float, baseline: float | None = None, over: float = 0.0
+) -> None:
+    """Throughput ≥ `floor` × raw and, when `baseline` is given, ≥ `over` × baseline."""
+    row.ratio = None if row.figure is None else row.figure / raw
+    row.target = f"≥ {floor}× raw" + (f", ≥ {over}× baseline" if over else "")
+    if row.figure is None:
+        return
+    misses = []
+    if row.figure < floor * raw:
+        misses.append(f"{row.figure / raw:.2f}× raw")
+    if over and baseline:
+        if row.figure < over * baseline:
+            misses.append(f"{row.figure / baseline:.2f}× baseline")
+        else:
+            row.note = (row.note + "; " if row.note else "") + f"{row.figure / baseline:.2f}× baseline"
+    row.verdict = "pass" if not misses else "short: " + ", ".join(misses)

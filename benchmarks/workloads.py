@@ -1,0 +1,100 @@
+"""The workloads of issue 8, their table rows and their verdicts against the targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from raw_runs import RawFigure
+from table import Row, latency_verdict, throughput_verdict
+
+from ovserve.bench import Summary
+
+W1_ALLOWANCE_MS = 1.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """`clients` concurrent clients each sending `texts` texts of `tokens` tokens per request."""
+
+    name: str
+    clients: int
+    texts: int
+    tokens: int
+    latency: bool = False
+    raw_batch: int = 0
+    """Texts per raw batch (default: `texts`); W2 compares with raw batches of 64."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.clients}×{self.texts}×{self.tokens} tok"
+
+
+WORKLOADS = (
+    Workload(name="W1", clients=1, texts=1, tokens=8, latency=True),
+    Workload(name="W2", clients=64, texts=1, tokens=8, raw_batch=64),
+    Workload(name="W3", clients=4, texts=32, tokens=128),
+    Workload(name="W4", clients=1, texts=32, tokens=256),
+)
+
+
+def server_row(workload: Workload, system: str, summary: Summary | None, note: str = "") -> Row:
+    if summary is None or summary.succeeded == 0:
+        first = next(iter(summary.errors), "no request succeeded") if summary else note
+        return Row(
+            workload=workload.label, system=system, figure=None, unit="", note=note or f"failed: {first}"
+        )
+    failed = (
+        f"{summary.failed} of {summary.requests} failed: {next(iter(summary.errors))}"
+        if summary.failed
+        else ""
+    )
+    if workload.latency:
+        figure, unit = summary.median_ms, "ms p50"
+    elif workload.texts == 1:
+        figure, unit = summary.documents_per_second, "texts/s"
+    else:
+        figure, unit = summary.tokens_per_second or 0.0, "tok/s"
+    return Row(
+        workload=workload.label,
+        system=system,
+        figure=figure,
+        unit=unit,
+        note=failed,
+        client_cpu=summary.client_cpu_share,
+    )
+
+
+def raw_row(workload: Workload, figure: RawFigure) -> Row:
+    if workload.latency:
+        value, unit = figure.p50_ms, "ms p50"
+    elif workload.texts == 1:
+        value, unit = figure.texts_per_second, "texts/s"
+    else:
+        value, unit = figure.tokens_per_second, "tok/s"
+    return Row(
+        workload=workload.label, system="raw OpenVINO", figure=value, unit=unit, ratio=1.0, note=figure.config
+    )
+
+
+def verdicts(rows: dict[str, dict[str, Row]], raw: dict[str, RawFigure]) -> list[Row]:
+    table: list[Row] = []
+    for w in WORKLOADS:
+        raw_value = raw_row(w, raw[w.name])
+        table.append(raw_value)
+        baseline = next((r for s, r in rows[w.name].items() if s.startswith("baseline")), None)
+        for system, row in rows[w.name].items():
+            assert raw_value.figure is not None
+            if w.latency:
+                latency_verdict(row, raw_value.figure, W1_ALLOWANCE_MS)
+            elif system.startswith("baseline"):
+                row.ratio = None if row.figure is None else row.figure / raw_value.figure
+                row.verdict = "reference"
+            else:
+                floor = 0.6 if w.name == "W2" else 0.9
+                over = 2.0 if w.name == "W2" else 0.0
+                base = baseline.figure if baseline else None
+                throughput_verdict(row, raw_value.figure, floor, base, over)
+            if system.startswith("baseline") and w.latency:
+                row.verdict, row.target = "reference", ""
+            table.append(row)
+    return table
