@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ovserve bench",
         description="Send embeddings requests and report throughput and latency.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--api_url", default="http://localhost:8000/v3/embeddings", help="OpenAI embeddings URL")
     p.add_argument(
