@@ -1,0 +1,74 @@
+"""Structured access log: one JSON line per request, request id echoed or created, timing header."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import aiohttp
+import grpc
+import pytest
+
+from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from tests.grpc.stub import InferenceStub
+from tests.grpc.toys import write_toy_workspace
+from tests.running import running_server
+
+
+def _records(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "ovserve.access"]
+
+
+async def test_rest_and_grpc_access_log(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ovserve.access")
+    config = write_toy_workspace(tmp_path)
+    async with running_server(config) as server, aiohttp.ClientSession() as session:
+        base = f"http://127.0.0.1:{server.rest_port}"
+        async with session.get(f"{base}/v2/models/relu", headers={"X-Request-Id": "req-42"}) as r:
+            assert r.status == 200
+            assert r.headers["X-Request-Id"] == "req-42"
+            assert r.headers["X-Total-Time"].isdigit()
+        async with session.get(f"{base}/v2/models/nope", headers={"X-Request-Id": "bad id\u00e9"}) as r:
+            assert r.status == 404
+            generated = r.headers["X-Request-Id"]
+            assert re.fullmatch(r"[0-9a-f]{32}", generated)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+            stub = InferenceStub(channel)
+            call = stub.ModelMetadata(
+                pb.ModelMetadataRequest(name="relu"), metadata=(("x-request-id", "g-1"),)
+            )
+            await call
+            assert ("x-request-id", "g-1") in tuple(await call.initial_metadata())
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.ModelMetadata(pb.ModelMetadataRequest(name="nope"))
+    records = _records(caplog)
+    rest = [r for r in records if r["protocol"] == "rest"]
+    assert {
+        "request_id": "req-42",
+        "method": "GET",
+        "path": "/v2/models/relu",
+        "status": 200,
+    }.items() <= rest[0].items()
+    assert rest[1]["request_id"] == generated
+    assert rest[1]["status"] == 404
+    assert all(isinstance(r["total_ms"], float) for r in records)
+    grpc_records = [r for r in records if r["protocol"] == "grpc"]
+    assert [(r["method"], r["status"]) for r in grpc_records] == [
+        ("ModelMetadata", "OK"),
+        ("ModelMetadata", "NOT_FOUND"),
+    ]
+    assert grpc_records[0]["request_id"] == "g-1"
+
+
+async def test_access_log_can_be_turned_off(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ovserve.access")
+    config = write_toy_workspace(tmp_path)
+    async with running_server(config, access_log=False) as server, aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{server.rest_port}/v2") as r:
+            assert r.status == 200
+            assert "X-Request-Id" in r.headers
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+            await InferenceStub(channel).ServerLive(pb.ServerLiveRequest())
+    assert _records(caplog) == []
