@@ -150,7 +150,10 @@ async def run_load(
                 if delay > 0:
                     await asyncio.sleep(delay)
                 sent = time.perf_counter()
-                outcome = await transport.send(bodies[i], sizes[i])
+                try:
+                    outcome = await transport.send(bodies[i], sizes[i])
+                except Exception as exc:  # a transport bug must cost one request, not the run
+                    outcome = Outcome(ok=False, error=f"{type(exc).__name__}: {exc}")
                 records[i] = RequestRecord(
                     documents=sizes[i], latency=time.perf_counter() - sent, outcome=outcome
                 )

@@ -12,7 +12,7 @@ import pytest
 from ovserve.bench.cli import main
 from ovserve.bench.load import LoadConfig, run_load
 from ovserve.bench.progress import Progress
-from ovserve.bench.transport import skim_openai
+from ovserve.bench.transport import HttpTransport, Outcome, skim_openai
 from tests.bench.fake_server import fake_server
 
 
@@ -124,3 +124,21 @@ def test_skim_reads_usage_and_checks_the_count() -> None:
     wrong = skim_openai(body, 2)
     assert not wrong.ok
     assert "expected 2 embeddings, got 1" in (wrong.error or "")
+
+
+async def test_an_unexpected_transport_error_costs_one_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = 0
+    original = HttpTransport.send
+
+    async def flaky(self: HttpTransport, body: bytes, documents: int) -> Outcome:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("transport bug")
+        return await original(self, body, documents)
+
+    monkeypatch.setattr(HttpTransport, "send", flaky)
+    with fake_server() as served:
+        result = await run_load([["a"]] * 4, LoadConfig(api_url=served))
+    assert [r.outcome.ok for r in result.records] == [True, False, True, True]
+    assert result.errors == {"RuntimeError: transport bug": 1}
