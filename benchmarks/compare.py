@@ -40,12 +40,13 @@ from processes import ServerProcess, baseline_server, ovserve_server  # noqa: E4
 from raw_model import RawEmbedder, graph_files, precision_properties  # noqa: E402
 from raw_runs import RawFigure, best_latency, best_throughput  # noqa: E402
 from table import Row, render  # noqa: E402
-from workloads import WORKLOADS, Workload, server_row, verdicts  # noqa: E402
+from workloads import WORKLOADS, Workload, score, server_row, verdicts  # noqa: E402
 
 from ovserve.bench import LoadConfig, Summary, run_load, summarize, synthetic_documents  # noqa: E402
 from tests.support.models import copy_workspace, exported_workspace, graph_dir  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+ROUNDS = 3
 
 
 def request_count(workload: Workload, raw: RawFigure, seconds: float) -> int:
@@ -63,8 +64,11 @@ async def measure_server(
     # One round to compile the shapes and open the connections; big batches need just one.
     warm = LoadConfig(**{**asdict(config), "concurrency": workload.clients})
     await run_load(groups[: workload.clients if workload.texts == 1 else 1], warm)
-    run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds})
-    return summarize(await run_load(groups, run))
+    run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds / ROUNDS})
+    # Best of a few short rounds, as for raw: on a shared machine the least disturbed round is
+    # the closest to what the system can do.
+    summaries = [summarize(await run_load(groups, run)) for _ in range(ROUNDS)]
+    return max(summaries, key=lambda summary: score(workload, summary))
 
 
 def make_embedders(config_path: Path) -> tuple[dict[str, RawEmbedder], str]:
@@ -91,8 +95,8 @@ def measure_raw(
         print(f"  warning: {w.name} texts have {lengths} tokens, not {w.tokens}", file=sys.stderr)
     print(f"  raw: {w.label} ...", file=sys.stderr, flush=True)
     if w.latency:
-        return best_latency(embedders, sample, seconds)
-    return best_throughput(embedders, sample, seconds)
+        return best_latency(embedders, sample, seconds, ROUNDS)
+    return best_throughput(embedders, sample, seconds, ROUNDS)
 
 
 def _url(port: int) -> str:
@@ -163,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--m1-max-seconds",
         type=float,
-        default=600.0,
+        default=520.0,
         help="stop M1 early after this long (keeps a full run short)",
     )
     p.add_argument("--logs", default=None, help="directory for server logs (default: a temporary one)")
@@ -177,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.logs).mkdir(parents=True, exist_ok=True)
         workspace = copy_workspace(config, Path(tmp) / "workspace")
         print(f"CPU: {cpu_line()}\nOpenVINO {ov.get_version()}; model: {graph_dir(config)}", flush=True)
+        print(f"every figure is the best of {ROUNDS} rounds; raw tries LATENCY and THROUGHPUT", flush=True)
         print(f"load average before: {load_average()} (other work on the machine makes every figure noisier)")
         texts = {
             w.name: synthetic_documents(max(256, w.raw_batch, w.texts), w.tokens, seed=8) for w in WORKLOADS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from raw_runs import RawFigure
@@ -35,6 +36,17 @@ WORKLOADS = (
     Workload(name="W3", clients=4, texts=32, tokens=128),
     Workload(name="W4", clients=1, texts=32, tokens=256),
 )
+
+
+def score(workload: Workload, summary: Summary) -> float:
+    """Higher is better: -p50 for latency workloads, texts/s or tokens/s for the others."""
+    if summary.succeeded == 0:
+        return -math.inf
+    if workload.latency:
+        return -summary.median_ms
+    if workload.texts == 1:
+        return summary.documents_per_second
+    return summary.tokens_per_second or 0.0
 
 
 def server_row(workload: Workload, system: str, summary: Summary | None, note: str = "") -> Row:
