@@ -36,6 +36,7 @@ REST_ROUTES: list[tuple[str, str, object]] = [
     ),
     ("POST", "/v3/embeddings", {"model": "relu", "input": "hi"}),
     ("POST", "/v1/embeddings", {"model": "relu", "input": "hi"}),
+    ("GET", "/openapi.json", None),
     ("GET", "/no/such/route", None),
 ]
 WRONG = [None, "Bearer wrong", "Bearer " + KEY + "x", KEY, "Basic " + KEY, "Bearer "]

@@ -7,7 +7,7 @@ from aiohttp import web
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.frontends.guard import RequestGuard
-from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, tfs
+from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, openapi, tfs
 from ovserve.frontends.rest.errors import error_middleware
 from ovserve.frontends.rest.middleware import access_middleware, auth_middleware, cors_middleware
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS, DATAPLANE, GUARD, REPOSITORY
@@ -47,5 +47,6 @@ def make_app(
     app.router.add_routes(tfs.ROUTES)
     app.router.add_routes(models_api.ROUTES)
     app.router.add_routes(kserve_v2.ROUTES)
+    app.router.add_routes(openapi.ROUTES)
     app.router.add_routes(openai.ROUTES)
     return app
