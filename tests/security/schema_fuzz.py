@@ -55,8 +55,8 @@ class FuzzCase:
         roll = rng.random()
         content_type: str | None = "application/json"
         if roll < 0.6:
-            value = _mutate(rng, _sample(rng, schema, names, 0))
-            body = json.dumps(value).encode()
+            document = _mutate(rng, _sample(rng, schema, names, 0))
+            body = json.dumps(document).encode()
         elif roll < 0.7:
             body = ("[" * rng.choice([50, 99, 101, 150, 5000])).encode() + b"1" + b"]" * rng.choice([0, 200])
         elif roll < 0.8:
