@@ -74,7 +74,8 @@ class Reloader:
         """
         with self.lock:
             repository = self._repository
-            if repository.closed:
+            if repository.closed or not repository.ready:
+                # Before the start-up load (it applies the workspace itself) or after shutdown.
                 return ReloadOutcome(reloaded=False)
             self._settle.pause = pause
             workspace, forced, error = self._read_workspace(repository.workspace, retry_failed_config)

@@ -141,11 +141,28 @@ async def test_live_changes_under_load_fail_no_request(tmp_path: Path) -> None:
             await eventually(
                 lambda: _statuses_are(history, SECOND, {"1": "AVAILABLE"}), within=SWITCH_SECONDS
             )
-            async with session.post(
-                f"http://127.0.0.1:{port}/v3/embeddings", json={"model": SECOND, "input": [TEXT]}
-            ) as response:
-                assert response.status == 200
-                assert same(np.asarray((await response.json())["data"][0]["embedding"], dtype=np.float32), v2)
+            assert same(await embed(session, port, SECOND), v2)
+
+            # 4b. Its graph.pbtxt changes: a broken edit keeps the previous definition serving
+            # and says why; a valid edit (no normalization) is picked up by content hash.
+            second_graph = config.parent / SECOND / "graph.pbtxt"
+            original = second_graph.read_text()
+            second_graph.write_text(original.replace("EmbeddingsCalculator", "NoSuchCalculator", 1))
+
+            async def reported() -> bool:
+                (state,) = (await get_statuses(session, port))[SECOND]["model_version_status"]
+                return bool(state["state"] == "AVAILABLE" and state["status"]["error_code"] != "OK")
+
+            await eventually(reported, within=SWITCH_SECONDS)
+            assert same(await embed(session, port, SECOND), v2)
+            second_graph.write_text(
+                original.replace("normalize_embeddings: true", "normalize_embeddings: false")
+            )
+
+            async def unnormalized() -> bool:
+                return abs(float(np.linalg.norm(await embed(session, port, SECOND))) - 1.0) > 1e-3
+
+            await eventually(unnormalized, within=SWITCH_SECONDS)
 
             # 5. Removed again: retired, with OVMS's answers on both protocols.
             config.write_text(valid_config)
@@ -166,6 +183,15 @@ async def test_live_changes_under_load_fail_no_request(tmp_path: Path) -> None:
     assert seen[-1] == {"1": "END", "2": "AVAILABLE"}
     assert any(s.get("2") == "AVAILABLE" and s.get("1") in ("AVAILABLE", "UNLOADING") for s in seen), seen
     assert _distinct([states(body, SECOND) for body in history if SECOND in body])[-1] == {"1": "END"}
+
+
+async def embed(session: aiohttp.ClientSession, port: int | None, model: str) -> Vector:
+    async with session.post(
+        f"http://127.0.0.1:{port}/v3/embeddings", json={"model": model, "input": [TEXT]}
+    ) as response:
+        body = await response.json()
+        assert response.status == 200, body
+        return np.asarray(body["data"][0]["embedding"], dtype=np.float32)
 
 
 def _error_text(body: dict[str, object]) -> object:
