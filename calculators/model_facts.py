@@ -52,17 +52,7 @@ _ST_UNSUPPORTED = (
 
 def model_info(model: openvino.Model | None) -> dict[str, str]:
     """The IR's `model_info` rt_info section as strings ({} for None or none recorded)."""
-    # Read here rather than with `rt_info.read_model_info`: the section comes back as one OVAny
-    # whose `.value` is a plain dict, which iterating the OVAny does not reach.
-    if model is None or not model.has_rt_info([rt_info.SECTION]):
-        return {}
-    section = model.get_rt_info([rt_info.SECTION]).value
-    if not isinstance(section, dict):
-        return {}
-    return {
-        str(key): value.astype(str) if hasattr(value, "astype") else str(value)
-        for key, value in section.items()
-    }
+    return {} if model is None else rt_info.read_model_info(model)
 
 
 def hf_config(model_dir: Path | None) -> dict[str, object]:
