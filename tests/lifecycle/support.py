@@ -25,21 +25,25 @@ Statuses = dict[str, dict[str, list[dict[str, Any]]]]
 
 @contextlib.asynccontextmanager
 async def watched_server(config: Path, *, poll: int = POLL_SECONDS) -> AsyncIterator[Server]:
-    """`running_server` with the file-system watcher polling every `poll` seconds (0: off).
+    """`running_server` with the file-system watcher polling every `poll` seconds (0: off)."""
+    async with running_server(config, file_system_poll_wait_seconds=poll) as server, watching(server, poll):
+        yield server
 
-    The watcher belongs to `Server` (started in `Server.start`); when the server in this tree
-    does not start one yet, the test starts it, so these tests cover the final behaviour.
-    """
-    async with running_server(config, file_system_poll_wait_seconds=poll) as server:
-        own: Watcher | None = None
-        if poll and getattr(server, "watcher", None) is None:
-            own = Watcher(server.repository, poll)
-            own.start()
-        try:
-            yield server
-        finally:
-            if own is not None:
-                await own.stop()
+
+@contextlib.asynccontextmanager
+async def watching(server: Server, poll: int) -> AsyncIterator[None]:
+    """Make sure `server` is watched: the watcher belongs to `Server` (started in `start`);
+    when the server in this tree does not start one yet, the test does, so these tests cover
+    the final behaviour either way."""
+    own: Watcher | None = None
+    if poll and getattr(server, "watcher", None) is None:
+        own = Watcher(server.repository, poll)
+        own.start()
+    try:
+        yield
+    finally:
+        if own is not None:
+            await own.stop()
 
 
 def write_offset_model(version_dir: Path, offset: float) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.grpc.support import EMBEDDINGS, GRAPH
 from tests.lifecycle.support import (
     get_statuses,
     infer_offset,
@@ -16,6 +17,7 @@ from tests.lifecycle.support import (
     write_config,
     write_offset_model,
 )
+from tests.support.models import copy_workspace, exported_workspace, graph_dir
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +77,24 @@ async def test_reload_codes_bodies_and_retirement(tmp_path: Path) -> None:
         write_config(config, {"a": {}, "c": {}})
         assert (await reload(session, port))[0] == 201
         assert await infer_offset(session, port, "a") == (200, "2", 2.0)
+
+
+async def test_a_subconfig_change_recompiles_the_model_and_reloads_its_graph(tmp_path: Path) -> None:
+    config = copy_workspace(exported_workspace(), tmp_path / "ws")
+    subconfig = graph_dir(config) / "subconfig.json"
+    async with watched_server(config, poll=0) as server, aiohttp.ClientSession() as session:
+        port = server.rest_port
+        graph_before = server.repository.graph(GRAPH)
+        model_before = server.repository.models.resolve(EMBEDDINGS)
+        subconfig.write_text(subconfig.read_text().replace('"NUM_STREAMS": "1"', '"NUM_STREAMS": "2"'))
+        code, text = await reload(session, port)
+        assert code == 201
+        assert states(json.loads(text), EMBEDDINGS) == {"1": "AVAILABLE"}
+        assert states(json.loads(text), GRAPH) == {"1": "AVAILABLE"}
+        assert server.repository.models.resolve(EMBEDDINGS) is not model_before
+        assert server.repository.graph(GRAPH) is not graph_before
+        async with session.post(
+            f"http://127.0.0.1:{port}/v3/embeddings", json={"model": GRAPH, "input": ["hello"]}
+        ) as response:
+            assert response.status == 200
+        assert (await reload(session, port))[0] == 200

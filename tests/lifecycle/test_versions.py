@@ -12,6 +12,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from ovserve.config import ServerConfig
+from ovserve.server import Server
 from tests.lifecycle.support import (
     POLL_SECONDS,
     eventually,
@@ -19,6 +21,7 @@ from tests.lifecycle.support import (
     infer_offset,
     states,
     watched_server,
+    watching,
     write_config,
     write_offset_model,
 )
@@ -146,3 +149,20 @@ async def test_version_policies(tmp_path: Path, policy: dict[str, object], serve
         assert await infer_offset(session, port, "m") == (200, "3", 3.0)
         for version in served:
             assert (await infer_offset(session, port, f"m/versions/{version}"))[1] == version
+
+
+async def test_single_model_mode_watches_versions_too(tmp_path: Path) -> None:
+    write_offset_model(tmp_path / "m" / "1", 1.0)
+    config = ServerConfig(
+        rest_port=0, model_name="m", model_path=tmp_path / "m", file_system_poll_wait_seconds=POLL_SECONDS
+    )
+    async with Server(config) as server, watching(server, POLL_SECONDS), aiohttp.ClientSession() as session:
+        await server.wait_ready()
+        port = server.rest_port
+        assert await infer_offset(session, port, "m") == (200, "1", 1.0)
+        write_offset_model(tmp_path / "m" / "2", 2.0)
+
+        async def switched() -> bool:
+            return await infer_offset(session, port, "m") == (200, "2", 2.0)
+
+        await eventually(switched, within=SWITCH_SECONDS)
