@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import grpc
+from google.protobuf.message import DecodeError, Message
 
-from ovserve.errors import ErrorCode, OvserveError
+from ovserve.errors import ErrorCode, InvalidArgument, OvserveError
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,43 @@ def describe(exc: Exception, method: str) -> tuple[grpc.StatusCode, str]:
     return grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE
 
 
+class Undecodable:
+    """Stands for a request message that did not parse (see `lenient`).
+
+    gRPC itself would end such a call with UNKNOWN and log a traceback; handlers wrapped by
+    `rpc_errors` (and the stream loop, through `check_decoded`) answer INVALID_ARGUMENT instead.
+    """
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+def lenient(message_type: type[Message]) -> Callable[[bytes], Message | Undecodable]:
+    """A request deserializer that returns `Undecodable` instead of raising."""
+    name = message_type.DESCRIPTOR.full_name
+
+    def parse(data: bytes) -> Message | Undecodable:
+        try:
+            return message_type.FromString(data)
+        except DecodeError:
+            return Undecodable(name)
+
+    return parse
+
+
+def check_decoded(request: object) -> None:
+    """Raises `InvalidArgument` when `request` is `Undecodable`."""
+    if isinstance(request, Undecodable):
+        raise InvalidArgument(f"request is not a valid {request.type_name} message")
+
+
 def rpc_errors(handler: UnaryHandler[Request, Response]) -> UnaryHandler[Request, Response]:
     """Wrap a unary handler: exceptions end the call with the mapped status and message."""
 
     @functools.wraps(handler)
     async def wrapped(request: Request, context: grpc.aio.ServicerContext) -> Response:
         try:
+            check_decoded(request)
             return await handler(request, context)
         except Exception as exc:
             # abort() raises to end the RPC; it must not be caught again here.

@@ -19,7 +19,7 @@ from ovserve import __version__
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.dataplane import DataPlane
 from ovserve.errors import InvalidArgument
-from ovserve.frontends.grpc.errors import describe
+from ovserve.frontends.grpc.errors import check_decoded, describe
 from ovserve.frontends.grpc.graphs import GraphAdapter, check_graph_parameters
 from ovserve.frontends.grpc.tensors import (
     decode_inputs,
@@ -108,6 +108,7 @@ class KServeServicer:
         """One response per request, in order; a failed request yields `error_message` only."""
         async for request in requests:
             try:
+                check_decoded(request)
                 response = await self.infer(request)
             except Exception as exc:
                 _, message = describe(exc, "ModelStreamInfer")

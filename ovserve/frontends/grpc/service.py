@@ -14,7 +14,7 @@ import grpc
 from google.protobuf.message import Message
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
-from ovserve.frontends.grpc.errors import UnaryHandler, rpc_errors
+from ovserve.frontends.grpc.errors import UnaryHandler, lenient, rpc_errors
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 
 SERVICE_NAME = "inference.GRPCInferenceService"
@@ -28,7 +28,7 @@ def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler
     ) -> grpc.RpcMethodHandler:
         return grpc.unary_unary_rpc_method_handler(
             rpc_errors(handler),
-            request_deserializer=request.FromString,
+            request_deserializer=lenient(request),
             response_serializer=response.SerializeToString,
         )
 
@@ -41,7 +41,7 @@ def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler
         "ModelInfer": unary(servicer.ModelInfer, pb.ModelInferRequest, pb.ModelInferResponse),
         "ModelStreamInfer": grpc.stream_stream_rpc_method_handler(
             servicer.ModelStreamInfer,
-            request_deserializer=pb.ModelInferRequest.FromString,
+            request_deserializer=lenient(pb.ModelInferRequest),
             response_serializer=pb.ModelStreamInferResponse.SerializeToString,
         ),
     }
