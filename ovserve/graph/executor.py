@@ -23,9 +23,23 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+GRAPH_THREADS_PER_CPU = 8
+MIN_GRAPH_THREADS = 64
+
+
 def default_workers() -> int:
-    """Worker threads when the configuration does not say: one per CPU, at least two."""
-    return max(2, os.cpu_count() or 2)
+    """Worker threads when the configuration does not say: 8 per CPU, at least 64.
+
+    Far more than the cores, on purpose. A graph run spends most of its time blocked: in
+    OpenVINO (tokenizer and model calls release the GIL) or waiting in the feature-extraction
+    batcher for a batch that holds its rows (`calculators.batching`). The batcher can merge
+    only the requests that are inside a graph run, so the pool must admit at least as many
+    runs as one batch should hold (64 rows by default): with one thread per core, 64
+    concurrent clients were served two at a time and never merged. Threads that wait cost a
+    stack each and no CPU; the device's concurrency is bounded elsewhere (the batcher's
+    infer requests), not by this pool.
+    """
+    return max(MIN_GRAPH_THREADS, GRAPH_THREADS_PER_CPU * (os.cpu_count() or 2))
 
 
 class NodeExecutor:
