@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CONFIG_NOT_FOUND = "Config file not found or cannot open."
 CONFIG_FAILED = "Reloading config file failed. Check server logs for more info."
+READ_ATTEMPTS = 3
+READ_RETRY_SECONDS = 0.01
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class Reloader:
             self._failed_digest = digests[config]
             return None, set(), ReloadError(CONFIG_NOT_FOUND, code=ErrorCode.INTERNAL)
         try:
-            workspace = load_workspace(config)
+            workspace = _read_with_retries(config)
         except ConfigError as exc:
             log.error("config reload failed, nothing changed: %s", exc)
             self._failed_digest = digests[config]
@@ -115,3 +118,17 @@ class Reloader:
             if any(digests.get(p) != self._digests.get(p) for p in (g.graph_path, g.subconfig_path) if p)
         }
         return workspace, forced, None
+
+
+def _read_with_retries(config: Path) -> Workspace:
+    """`load_workspace`, tried 3 times 10 ms apart as OVMS does: an editor may be mid-write.
+
+    Raises:
+        ConfigError: the last attempt's error.
+    """
+    for _ in range(READ_ATTEMPTS - 1):
+        try:
+            return load_workspace(config)
+        except ConfigError:
+            time.sleep(READ_RETRY_SECONDS)
+    return load_workspace(config)
