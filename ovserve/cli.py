@@ -87,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     obs.add_argument("--metrics_list", default="", help="comma-separated metric families to enable")
     sec = p.add_argument_group("security")
     sec.add_argument(
-        "--api_key_file", type=Path, help="file whose first line is the API key (else env API_KEY)"
+        "--api_key_file",
+        type=Path,
+        help="file whose first line is the API key (else env API_KEY); when set, every REST route and "
+        "gRPC method except /v2/health/* and ServerLive/ServerReady needs 'Authorization: Bearer <key>'",
     )
     sec.add_argument("--allowed_origins", default="*", help="CORS Access-Control-Allow-Origin")
     sec.add_argument("--allowed_methods", default="*", help="CORS Access-Control-Allow-Methods")

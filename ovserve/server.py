@@ -147,7 +147,12 @@ async def _serve_until_signalled(server: Server) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with server:
         await stop.wait()
-        log.info("shutting down")
+        log.info(
+            "shutting down: no new requests, up to %g s for those in flight",
+            server.config.shutdown_timeout_seconds,
+        )
+        started = loop.time()
+    log.info("stopped after %.2f s of draining", loop.time() - started)
 
 
 def run_server(config: ServerConfig) -> int:

@@ -337,6 +337,31 @@ REST_CASES: list[RestCase] = [
     ),
     RestCase("openai-model-unknown", "GET", "/v3/models/nope", None, 404, "Model not found"),
     RestCase("unknown-route", "GET", "/v4/anything", None, 404, "Requested REST resource not found"),
+    # Names never reach the file system: traversal attempts are unknown names.
+    RestCase(
+        "traversal-encoded",
+        "GET",
+        "/v2/models/..%2F..%2Fconfig.json",
+        None,
+        404,
+        "Model with requested name is not found",
+    ),
+    RestCase(
+        "traversal-infer",
+        "POST",
+        "/v2/models/%2e%2e%2f%2e%2e%2fetc%2fpasswd/infer",
+        _infer(_tensor()),
+        404,
+        "Model with requested name is not found",
+    ),
+    RestCase(
+        "traversal-openai",
+        "POST",
+        EMB,
+        _j({"model": "../" + G, "input": "a"}),
+        404,
+        "Mediapipe graph definition with requested name is not found",
+    ),
     RestCase("delete-model", "DELETE", f"/v2/models/{E}", None, 405, "Method Not Allowed"),
 ]
 
