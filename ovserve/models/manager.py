@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ import openvino as ov
 from ovserve import status
 from ovserve.errors import NotFound, Unavailable
 from ovserve.models.loading import LoadedModelVersion, load_version, model_file
-from ovserve.models.planning import Snapshot, dir_snapshot, wanted_versions
+from ovserve.models.planning import Snapshot, all_retired, dir_snapshot, statuses_after_sync, wanted_versions
 from ovserve.status import VersionState, VersionStatus
 from ovserve.workspace import ModelSpec, scan_versions
 
@@ -116,7 +116,7 @@ class ModelManager:
         if version is None:
             if model.loaded:
                 return model.loaded[max(model.loaded)]
-            if model.retired or _all_retired(model.statuses.values()):
+            if model.retired or all_retired(model.statuses.values()):
                 raise NotFound("Model with requested version is retired")
             raise Unavailable("Model with requested version is not loaded yet")
         if version in model.loaded:
@@ -189,7 +189,9 @@ class ModelManager:
         with self._lock:
             model.spec, model.retired, model.failed = spec, False, failed
             model.loaded = serve
-            model.statuses = _statuses(model.statuses, serve, failed, released, pending=bool(versions))
+            model.statuses = statuses_after_sync(
+                model.statuses, serve, failed, released, pending=bool(versions), base_path=base
+            )
         for obj in released:
             log.info("model %s version %d replaced; unloading", obj.name, obj.version)
         return SyncResult(changed=serve != before, released=released)
@@ -231,31 +233,3 @@ class ModelManager:
     def _set_status(self, name: str, value: VersionStatus) -> None:
         with self._lock:
             self._models[name].statuses[value.version] = value
-
-
-def _all_retired(statuses: Iterable[VersionStatus]) -> bool:
-    values = list(statuses)
-    return bool(values) and all(s.state >= VersionState.UNLOADING for s in values)
-
-
-def _statuses(
-    old: dict[int, VersionStatus],
-    serve: dict[int, LoadedModelVersion],
-    failed: dict[int, Snapshot],
-    released: Sequence[LoadedModelVersion],
-    *,
-    pending: bool,
-) -> dict[int, VersionStatus]:
-    """The statuses after a sync: retired history, then failures, unloading, and served versions."""
-    result = {v: s for v, s in old.items() if s.state >= VersionState.UNLOADING}
-    for version in failed:
-        result[version] = old.get(version) or status.load_failed(f"version {version} failed", version=version)
-    for obj in released:
-        if obj.version not in serve:
-            result[obj.version] = VersionStatus(version=obj.version, state=VersionState.UNLOADING)
-    for version in serve:
-        result[version] = status.available(version)
-    if not result:
-        # Nothing on disk yet, or only directories still being copied.
-        result[1] = status.loading() if pending else status.load_failed("no version directory")
-    return result

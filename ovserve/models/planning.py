@@ -1,11 +1,15 @@
-"""Which versions of a model to serve, given what is on disk and what failed (reference §2)."""
+"""Which versions of a model to serve, given what is on disk and what failed (reference §2),
+and the statuses that result. Pure functions, plus a cheap directory listing."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
+from ovserve import status
+from ovserve.models.loading import LoadedModelVersion
+from ovserve.status import VersionState, VersionStatus
 from ovserve.workspace import VersionPolicy
 
 
@@ -36,3 +40,37 @@ def dir_snapshot(path: Path) -> Snapshot:
                 continue
             entries.append((str(full.relative_to(path)), st.st_size, st.st_mtime_ns))
     return tuple(sorted(entries))
+
+
+def all_retired(statuses: Iterable[VersionStatus]) -> bool:
+    """True when there are statuses and every one is UNLOADING or END."""
+    values = list(statuses)
+    return bool(values) and all(s.state >= VersionState.UNLOADING for s in values)
+
+
+def statuses_after_sync(
+    old: dict[int, VersionStatus],
+    serve: dict[int, LoadedModelVersion],
+    failed: dict[int, Snapshot],
+    released: Sequence[LoadedModelVersion],
+    *,
+    pending: bool,
+    base_path: Path,
+) -> dict[int, VersionStatus]:
+    """The statuses after a sync: retired history, then failures, unloading, and served versions.
+
+    `pending`: version directories exist but none settled yet (shown as LOADING).
+    """
+    result = {v: s for v, s in old.items() if s.state >= VersionState.UNLOADING}
+    for version in failed:
+        result[version] = old.get(version) or status.load_failed(f"version {version} failed", version=version)
+    for obj in released:
+        if obj.version not in serve:
+            result[obj.version] = VersionStatus(version=obj.version, state=VersionState.UNLOADING)
+    for version in serve:
+        result[version] = status.available(version)
+    if not result:
+        # Nothing on disk yet, or only directories still being copied.
+        missing = f"no version directory (an integer > 0) in {base_path}"
+        result[1] = status.loading() if pending else status.load_failed(missing)
+    return result
