@@ -166,3 +166,32 @@ async def test_single_model_mode_watches_versions_too(tmp_path: Path) -> None:
             return await infer_offset(session, port, "m") == (200, "2", 2.0)
 
         await eventually(switched, within=SWITCH_SECONDS)
+
+
+async def test_a_stalled_copy_fails_is_reported_and_loads_once_complete(tmp_path: Path) -> None:
+    config = toy_workspace(tmp_path, {1: 1.0})
+    complete = tmp_path / "complete"
+    write_offset_model(complete, 2.0)
+    async with watched_server(config) as server, aiohttp.ClientSession() as session:
+        port = server.rest_port
+        # The copy stalls with model.xml complete and model.bin cut short: it settles, is tried,
+        # fails (weights out of range), and version 1 keeps serving.
+        target = tmp_path / "m" / "2"
+        target.mkdir()
+        shutil.copy(complete / "model.xml", target / "model.xml")
+        blob = (complete / "model.bin").read_bytes()
+        (target / "model.bin").write_bytes(blob[: len(blob) // 2])
+
+        async def reported() -> bool:
+            status = (await get_statuses(session, port))["m"]["model_version_status"]
+            return any(s["version"] == "2" and s["status"]["error_code"] == "UNKNOWN" for s in status)
+
+        await eventually(reported, within=SWITCH_SECONDS)
+        assert await infer_offset(session, port, "m") == (200, "1", 1.0)
+        # The copy resumes: the changed directory is tried again and takes over.
+        (target / "model.bin").write_bytes(blob)
+
+        async def switched() -> bool:
+            return await infer_offset(session, port, "m") == (200, "2", 2.0)
+
+        await eventually(switched, within=SWITCH_SECONDS)
