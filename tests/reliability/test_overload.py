@@ -125,6 +125,7 @@ async def test_grpc_burst_sees_only_ok_and_resource_exhausted(slow_config: Path)
             if isinstance(result, grpc.aio.AioRpcError):
                 assert result.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, result
                 assert "is overloaded: 4 requests already in flight" in (result.details() or "")
+                assert ("grpc-retry-pushback-ms", "1000") in tuple(result.trailing_metadata() or ())
                 refused += 1
             else:
                 assert not isinstance(result, BaseException), result

@@ -21,7 +21,7 @@ from tests.security.schema_fuzz import FuzzCase, operations
 from tests.support.models import DEFAULT_GRAPH_NAME, exported_workspace
 
 SEED = 20261125
-CASES = 600
+CASES = 2000
 CONCURRENCY = 8
 
 

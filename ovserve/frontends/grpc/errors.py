@@ -18,6 +18,7 @@ import grpc
 from google.protobuf.message import DecodeError, Message
 
 from ovserve.errors import ErrorCode, InvalidArgument, OvserveError
+from ovserve.frontends.guard import RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ GRPC_STATUS: dict[ErrorCode, grpc.StatusCode] = {
 }
 
 INTERNAL_MESSAGE = "Internal server error"
+RETRY_PUSHBACK = (("grpc-retry-pushback-ms", str(RETRY_AFTER_SECONDS * 1000)),)
 
 Request = TypeVar("Request")
 Response = TypeVar("Response")
@@ -88,7 +90,10 @@ def rpc_errors(handler: UnaryHandler[Request, Response]) -> UnaryHandler[Request
         except Exception as exc:
             # abort() raises to end the RPC; it must not be caught again here.
             code, message = describe(exc, handler.__name__)
-            await context.abort(code, message)
+            # RESOURCE_EXHAUSTED from a handler is admission control: gRPC's retry pushback
+            # trailer is the counterpart of REST's Retry-After.
+            trailers = RETRY_PUSHBACK if code == grpc.StatusCode.RESOURCE_EXHAUSTED else ()
+            await context.abort(code, message, trailing_metadata=trailers)
             raise AssertionError("unreachable: abort() raises") from exc
 
     return wrapped

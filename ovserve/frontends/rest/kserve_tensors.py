@@ -91,7 +91,11 @@ def _json_data(
             return np.array(
                 [v.encode() if isinstance(v, str) else _not_bytes(v, name) for v in flat], dtype=object
             )
-        return np.array(data, dtype=dtype).ravel()
+        # 1e308 as FP32 would silently become inf (numpy only warns): refuse it instead.
+        with np.errstate(over="raise", invalid="raise"):
+            return np.array(data, dtype=dtype).ravel()
+    except FloatingPointError:
+        raise InvalidArgument(f"input {name}: values are out of range for {datatype}") from None
     except (TypeError, ValueError, OverflowError):
         raise InvalidArgument(f"input {name}: data does not match datatype {datatype}") from None
 
