@@ -155,6 +155,9 @@ class DynamicBatcher(Generic[S]):
             raise
 
     def _run_rows(self, slot: S, chosen: list[Row]) -> None:
+        if len(chosen) == len(chosen[0].job.lengths):
+            # Possibly one whole request: in its own row order, `assemble` can pass it through.
+            chosen = sorted(chosen, key=lambda r: r.index)
         batch = batch_rows.assemble(chosen, self.settings, self._limit)
         hidden = self._infer(slot, batch)
         self.history.append(len(chosen))

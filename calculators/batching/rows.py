@@ -47,13 +47,11 @@ class Job:
 
     @classmethod
     def of(cls, batch: TokenBatch) -> Job:
-        mask = np.asarray(batch.attention_mask)
-        n, width = mask.shape
-        # Last attended position + 1 (at least 1, so token 0 stays for CLS / LAST).
-        attended = mask != 0
-        last = width - np.argmax(attended[:, ::-1], axis=1)
-        lengths = tuple(max(1, int(last[i])) if attended[i].any() else 1 for i in range(n))
-        return cls(batch=batch, lengths=lengths, remaining=n)
+        attended = np.asarray(batch.attention_mask) != 0
+        n, width = attended.shape
+        # Last attended position + 1; 1 for a row without any, so token 0 stays for CLS / LAST.
+        last = np.where(attended.any(axis=1), width - np.argmax(attended[:, ::-1], axis=1), 1)
+        return cls(batch=batch, lengths=tuple(last.tolist()), remaining=n)
 
     @property
     def done(self) -> bool:
@@ -138,6 +136,9 @@ def select(pending: Sequence[Row], settings: BatchSettings, limit: int) -> list[
 def assemble(rows: Sequence[Row], settings: BatchSettings, limit: int) -> TokenBatch:
     """Right-pad `rows` into one batch (mask 0, ids and types 0 on padding)."""
     width = settings.pad_length(max(r.length for r in rows), limit)
+    src = rows[0].job.batch
+    if _whole_job_in_order(rows) and width == src.length:
+        return src  # a lone request without excess padding goes to the model as it came
     ids = np.zeros((len(rows), width), dtype=np.int64)
     mask = np.zeros_like(ids)
     types = np.zeros_like(ids)
@@ -147,6 +148,11 @@ def assemble(rows: Sequence[Row], settings: BatchSettings, limit: int) -> TokenB
         mask[b, :n] = src.attention_mask[row.index, :n]
         types[b, :n] = src.token_type_ids[row.index, :n]
     return TokenBatch(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+def _whole_job_in_order(rows: Sequence[Row]) -> bool:
+    job = rows[0].job
+    return len(rows) == len(job.lengths) and all(r.job is job and r.index == i for i, r in enumerate(rows))
 
 
 def jobs_of(rows: Sequence[Row]) -> list[Job]:
