@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--m1-max-seconds",
         type=float,
-        default=520.0,
+        default=420.0,
         help="stop M1 early after this long (keeps a full run short)",
     )
     p.add_argument("--logs", default=None, help="directory for server logs (default: a temporary one)")

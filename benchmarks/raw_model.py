@@ -9,6 +9,7 @@ changes.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ class RawEmbedder:
     """One compiled tokenizer and one compiled model.
 
     `embed` is synchronous and thread-safe when each thread passes its own infer request
-    (`new_request()`); the tokenizer has one request per `embed` call, which is cheap.
+    (`new_request()`); each thread gets its own tokenizer request on first use.
     """
 
     def __init__(self, files: GraphFiles, properties: dict[str, str], core: ov.Core | None = None) -> None:
@@ -85,13 +86,19 @@ class RawEmbedder:
         self.optimal_requests = int(self.model.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self.precision = property_text(self.model.get_property("INFERENCE_PRECISION_HINT"))
         self._input_names = {p.get_any_name() for p in self.model.inputs}
+        self._local = threading.local()
 
     def new_request(self) -> ov.InferRequest:
         return self.model.create_infer_request()
 
     def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """Token ids, mask and type ids, right-padded to the longest text."""
-        outputs = self.tokenizer.create_infer_request().infer({0: np.array(list(texts))})
+        # One tokenizer request per thread, made once: creating one per call costs more than
+        # tokenizing a short text, and the servers keep theirs too.
+        request = getattr(self._local, "tokenizer", None)
+        if request is None:
+            request = self._local.tokenizer = self.tokenizer.create_infer_request()
+        outputs = request.infer({0: np.array(list(texts))})
         named = {key.get_any_name(): value for key, value in outputs.items()}
         return {name: value for name, value in named.items() if name in self._input_names}
 
