@@ -26,6 +26,22 @@ from ovserve.errors import InvalidArgument, ResourceExhausted, Unavailable
 T = TypeVar("T")
 
 RETRY_AFTER_SECONDS = 1
+# numpy refuses more dimensions, and shapes whose non-zero dimensions multiply past this
+# cannot describe data that fits in a message anyway (even when another dimension is 0).
+MAX_DIMENSIONS = 32
+MAX_SHAPE_ELEMENTS = 2**40
+
+
+def implausible_shape(shape: tuple[int, ...]) -> bool:
+    """True when `shape` has too many dimensions or too many elements to ever be served."""
+    if len(shape) > MAX_DIMENSIONS:
+        return True
+    product = 1
+    for dim in shape:
+        product *= dim or 1
+        if product > MAX_SHAPE_ELEMENTS:
+            return True
+    return False
 
 
 class RequestGuard:

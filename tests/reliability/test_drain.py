@@ -6,7 +6,7 @@ REST and gRPC clients keep sending to the slow toy model (queues of several requ
 * every request sent at least `MARGIN` s before the signal (so certainly read by the server)
   completes with the right answer: the drain finishes in-flight work;
 * nothing is ever answered wrongly; a request sent after the signal is either served or
-  refused cleanly (connection refused/closed, 503, gRPC UNAVAILABLE);
+  refused cleanly (connection refused/closed, 503, gRPC UNAVAILABLE or CANCELLED);
 * the process exits 0 well within `--shutdown_timeout`.
 """
 
@@ -85,7 +85,9 @@ async def _grpc_worker(port: int, seed: int, record: Record) -> None:
                 response = await stub.ModelInfer(request, timeout=20)
                 result = "ok" if grpc_answer_matches(response, x) else "wrong answer"
             except grpc.aio.AioRpcError as exc:
-                refused = exc.code() == grpc.StatusCode.UNAVAILABLE
+                # A call that reaches the port as it closes ends CANCELLED or UNAVAILABLE; the
+                # accepted-request check below still requires "ok" for calls sent before the signal.
+                refused = exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
                 result = "refused" if refused else f"{exc.code()}: {exc.details()}"
                 await asyncio.sleep(0.01)
             record.outcomes.append(Outcome(sent, time.monotonic(), result))

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.errors import InvalidArgument
+from ovserve.frontends.guard import implausible_shape
 from ovserve.types import Tensor, dtype_of
 
 InputTensor = pb.ModelInferRequest.InferInputTensor
@@ -63,7 +64,7 @@ def decode_inputs(request: pb.ModelInferRequest) -> tuple[Tensor, ...]:
 
 def _checked_shape(tensor: InputTensor) -> tuple[int, ...]:
     shape = tuple(int(d) for d in tensor.shape)
-    if any(d < 0 for d in shape):
+    if any(d < 0 for d in shape) or implausible_shape(shape):
         raise InvalidArgument(f"Invalid shape of input {tensor.name}: {list(shape)}")
     if dtype_of(tensor.datatype) is None:
         raise InvalidArgument(f"Invalid datatype {tensor.datatype!r} of input {tensor.name}")

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ovserve.errors import InvalidArgument
+from ovserve.frontends.guard import implausible_shape
 from ovserve.types import Tensor, dtype_of
 
 DecodedInputs = tuple[tuple[Tensor, ...], tuple[str, ...], set[str]]
@@ -59,7 +60,9 @@ def _decode_input(item: object, binary: bytes, offset: int) -> tuple[Tensor, int
     name, datatype, shape = item.get("name"), item.get("datatype"), item.get("shape")
     if not isinstance(name, str) or not isinstance(datatype, str) or not isinstance(shape, list):
         raise InvalidArgument("every input needs name, datatype and shape")
-    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+    if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape) or implausible_shape(
+        tuple(shape)
+    ):
         raise InvalidArgument(f"input {name}: invalid shape {shape}")
     dtype = dtype_of(datatype)
     if dtype is None:
