@@ -175,7 +175,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--requests", type=int, default=2000)
     p.add_argument("--clients", type=int, default=4)
-    p.add_argument("--variants", default="default,pad32,cache0,pad32+cache0,off")
+    p.add_argument("--variants", default="default,pad0,cache0,pad0+cache0,off")
     p.add_argument("--weight-format", default="int8")
     args = p.parse_args()
     config = exported_workspace(args.weight_format, max_length=512)

@@ -94,7 +94,7 @@ def run_all(batcher: DynamicBatcher[int], requests: Sequence[TokenBatch]) -> lis
 def make() -> Callable[..., tuple[DynamicBatcher[int], FakeModel]]:
     def factory(slots: int = 1, max_batch_size: int = 64) -> tuple[DynamicBatcher[int], FakeModel]:
         model = FakeModel()
-        settings = BatchSettings(max_batch_size=max_batch_size)
+        settings = BatchSettings(max_batch_size=max_batch_size, pad_to_multiple_of=0)
         return DynamicBatcher(model, list(range(slots)), settings, limit=512), model
 
     return factory
@@ -125,23 +125,25 @@ def test_select_starts_with_the_oldest_and_groups_close_lengths() -> None:
 
 
 def test_select_respects_row_and_padded_token_budgets() -> None:
-    pending = rows_of(*([8] * 10))
+    pending = rows_of(*([40] * 10))
     assert len(select(pending, BatchSettings(max_batch_size=4), 512)) == 4
-    # 5 rows x 8 padded tokens = 40 fits; 6 x 8 does not.
-    assert len(select(pending, BatchSettings(max_batch_tokens=40), 512)) == 5
-    # Padding to 16 doubles the padded tokens per row.
-    assert len(select(pending, BatchSettings(max_batch_tokens=40, pad_to_multiple_of=16), 512)) == 2
+    # 5 rows x 40 padded tokens = 200 fits; 6 x 40 does not.
+    unpadded = BatchSettings(max_batch_tokens=200, pad_to_multiple_of=0)
+    assert len(select(pending, unpadded, 512)) == 5
+    # Padded to 48 (the bucket of 40), only 4 rows fit.
+    assert len(select(pending, BatchSettings(max_batch_tokens=200, pad_to_multiple_of=32), 512)) == 4
     # A single row over the budget still runs, alone.
     assert len(select(rows_of(300, 300), BatchSettings(max_batch_tokens=100), 512)) == 1
 
 
-def test_pad_length_never_passes_the_model_limit() -> None:
+def test_pad_length_buckets_finely_when_short_and_never_passes_the_model_limit() -> None:
     settings = BatchSettings(pad_to_multiple_of=32)
-    assert settings.pad_length(8, 512) == 32
-    assert settings.pad_length(500, 512) == 512
+    buckets = {n: settings.pad_length(n, 512) for n in (1, 8, 10, 17, 40, 100, 129, 500, 512)}
+    assert buckets == {1: 8, 8: 8, 10: 16, 17: 24, 40: 48, 100: 128, 129: 160, 500: 512, 512: 512}
+    assert len({settings.pad_length(n, 512) for n in range(1, 513)}) <= 24
     assert settings.pad_length(600, 512) == 600  # longer rows are the model's to reject
-    assert settings.pad_length(8, 0) == 8  # unknown limit: no padding
-    assert BatchSettings().pad_length(8, 512) == 8
+    assert settings.pad_length(10, 0) == 10  # unknown limit: no padding
+    assert BatchSettings(pad_to_multiple_of=0).pad_length(10, 512) == 10
 
 
 def test_assemble_pads_with_mask_zero_and_keeps_types_per_row() -> None:
@@ -236,8 +238,8 @@ def test_every_slot_runs_a_batch_at_the_same_time(
 
 def test_options_override_the_server_defaults_field_by_field(restore_defaults: None) -> None:
     set_defaults(BatchSettings(max_batch_size=16, max_batch_tokens=1000))
-    settings = resolve(BatchingOptions(max_batch_tokens=2000), where="n")
-    assert settings == BatchSettings(max_batch_size=16, max_batch_tokens=2000)
+    settings = resolve(BatchingOptions(max_batch_tokens=2000, pad_to_multiple_of=0), where="n")
+    assert settings == BatchSettings(max_batch_size=16, max_batch_tokens=2000, pad_to_multiple_of=0)
     assert not resolve(BatchingOptions(enabled=False), where="n").enabled
     with pytest.raises(ConfigError, match="must be >= 1"):
         resolve(BatchingOptions(max_batch_size=0), where="n")
