@@ -26,6 +26,7 @@ from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import make_app
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
+from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
@@ -72,6 +73,8 @@ class Server:
         self._runner: web.AppRunner | None = None
         self._grpc: grpc.aio.Server | None = None
         self._loading: asyncio.Task[None] | None = None
+        # Polls config, graph and version files (0 = off); the first pass waits for the load.
+        self.watcher = Watcher(self.repository, config.file_system_poll_wait_seconds)
 
     async def start(self) -> None:
         """Open the ports, then start loading the workspace in the background."""
@@ -97,6 +100,7 @@ class Server:
             await self._grpc.start()
             log.info("gRPC server listening on %s:%d (%s)", config.grpc_bind_address, self.grpc_port, scheme)
         self._loading = asyncio.create_task(asyncio.to_thread(self.repository.load))
+        self.watcher.start(after=self._loading)
 
     async def wait_ready(self) -> None:
         """Wait until every servable has been loaded or has failed."""
@@ -110,6 +114,8 @@ class Server:
         then are cancelled. REST closes its listening sockets and idle keep-alive connections
         and waits for running handlers; gRPC refuses new calls and waits for running ones.
         """
+        # First, so that no reload pass starts or runs while the models are released.
+        await self.watcher.stop()
         grace = self.config.shutdown_timeout_seconds if grace is None else grace
         draining = []
         if self._runner is not None:
@@ -120,7 +126,8 @@ class Server:
         if self._loading is not None:
             with contextlib.suppress(Exception):
                 await self._loading
-        self.repository.close()
+        # Off the loop: closing waits for graphs' in-flight runs and for the reload lock.
+        await asyncio.to_thread(self.repository.close)
         await asyncio.to_thread(self._executor.shutdown)
 
     async def __aenter__(self) -> Server:
