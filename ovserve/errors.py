@@ -24,6 +24,8 @@ class ErrorCode(enum.Enum):
     """The servable exists but is not ready: loading, failed or retired (HTTP 503)."""
     RESOURCE_EXHAUSTED = "resource_exhausted"
     """Overload or a size limit was hit (HTTP 429 or 413)."""
+    DEADLINE_EXCEEDED = "deadline_exceeded"
+    """The request did not finish within the configured time (HTTP 504)."""
     UNAUTHENTICATED = "unauthenticated"
     """Missing or wrong API key (HTTP 401)."""
     UNIMPLEMENTED = "unimplemented"
@@ -70,6 +72,10 @@ class Unavailable(OvserveError):
 
 class ResourceExhausted(OvserveError):
     code = ErrorCode.RESOURCE_EXHAUSTED
+
+
+class DeadlineExceeded(OvserveError):
+    code = ErrorCode.DEADLINE_EXCEEDED
 
 
 class Unauthenticated(OvserveError):

@@ -9,7 +9,7 @@ One `RequestGuard` lives in the server; both front ends pass every inference cal
   executor and model threads, as TEI's `--max-concurrent-requests` does. An accepted request
   always runs to its end (or to the timeout).
 * Timeout: with `request_timeout_seconds`, a request still running then is answered with
-  `Unavailable` (503 / UNAVAILABLE). The work already handed to a graph or model thread is not
+  `DeadlineExceeded` (504 / DEADLINE_EXCEEDED). The work already handed to a graph or model thread is not
   interrupted (the data plane has no cancellation); its slot is freed when the answer goes out.
 * Inputs per request: `check_inputs` refuses more documents than `max_inputs_per_request`.
 """
@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from ovserve.config import RequestLimits
-from ovserve.errors import InvalidArgument, ResourceExhausted, Unavailable
+from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
 
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ class RequestGuard:
 
         Raises:
             ResourceExhausted: `servable` already has its limit of requests in flight.
-            Unavailable: the request timed out.
+            DeadlineExceeded: the request timed out.
         """
         limit = self.limits.inflight_limit(servable)
         count = self._inflight.get(servable, 0)
@@ -92,7 +92,7 @@ class RequestGuard:
             except TimeoutError:
                 if not deadline.expired():
                     raise
-                raise Unavailable(
+                raise DeadlineExceeded(
                     f"request to {servable} timed out after {timeout:g} s (--request_timeout_seconds)"
                 ) from None
         finally:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from ovserve.config import RequestLimits
-from ovserve.errors import InvalidArgument, ResourceExhausted, Unavailable
+from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
 from ovserve.frontends.guard import RequestGuard
 
 
@@ -35,7 +35,7 @@ async def test_refuses_at_the_bound_at_once_and_admits_again_after() -> None:
 
 async def test_timeout_is_unavailable_and_frees_the_slot() -> None:
     guard = RequestGuard(RequestLimits(request_timeout_seconds=0.01, max_inflight_requests=1))
-    with pytest.raises(Unavailable, match=r"request to g timed out after 0\.01 s"):
+    with pytest.raises(DeadlineExceeded, match=r"request to g timed out after 0\.01 s"):
         await guard.run("g", lambda: asyncio.sleep(5))
     assert guard.inflight("g") == 0
 

@@ -70,17 +70,17 @@ async def test_body_size_inputs_and_message_size(slow_config: Path) -> None:
         assert await _serves(server)
 
 
-async def test_request_timeout_is_503_and_unavailable(slow_config: Path) -> None:
+async def test_request_timeout_is_504_and_deadline_exceeded(slow_config: Path) -> None:
     limits = RequestLimits(request_timeout_seconds=0.001)
     async with running_server(slow_config, limits=limits) as server:
         body, _ = rest_body(1)
         status, text = await _post(server, "/v2/models/slow/infer", body)
-        assert status == 503
+        assert status == 504
         assert "request to slow timed out after 0.001 s (--request_timeout_seconds)" in text
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
             request, _ = grpc_request(1)
             error = await rpc_error(InferenceStub(channel).ModelInfer(request))
-            assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
             assert "timed out after 0.001 s" in (error.details() or "")
         # Timed-out work finishes in the background and frees nothing twice.
         assert server.guard.inflight("slow") == 0
