@@ -22,6 +22,11 @@ CORE = [
     "ovserve.status",
     "ovserve.types",
     "ovserve.dataplane",
+    "ovserve.lifecycle",
+    "ovserve.security",
+    # Shared by both front ends, so tied to neither framework.
+    "ovserve.frontends.guard",
+    "ovserve.frontends.request_ids",
 ]
 
 PROBE = """
