@@ -44,7 +44,7 @@ serve: $(WORKSPACE)/$(MODEL_NAME)/graph.pbtxt
 
 lint: $(VENV)/.dev-stamp
 	$(BIN)/ruff check ovserve calculators tests examples benchmarks
-	$(BIN)/ruff format --check ovserve calculators tests
+	$(BIN)/ruff format --check ovserve calculators tests examples benchmarks
 
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
