@@ -58,7 +58,7 @@ def add_limit_flags(p: argparse.ArgumentParser) -> None:
         "--request_timeout_seconds",
         type=float,
         default=0.0,
-        help="answer 503 / UNAVAILABLE when a request runs longer; 0 (default) = no timeout",
+        help="answer 504 / DEADLINE_EXCEEDED when a request runs longer; 0 (default) = no timeout",
     )
     lim.add_argument(
         "--shutdown_timeout",
