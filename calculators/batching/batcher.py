@@ -13,8 +13,8 @@ Design (leader/follower, no thread of its own, no timer):
   in the next batch. There are as many slots as the compiled model's
   OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 for LATENCY, one per stream for THROUGHPUT), which is
   the concurrency the device can use.
-* Inference is `start_async` + `wait` (see `FeatureExtractor.infer`): the thread releases the
-  GIL while the model runs, so tokenization and pooling of other requests proceed meanwhile.
+* The leader's thread releases the GIL while the model runs (see `FeatureExtractor.infer`),
+  so tokenization and pooling of other requests proceed meanwhile.
 * A merged inference that raises is retried per request, so only the request whose input
   breaks the model fails; the others get their results. A single request's failure is
   raised to it unchanged, as without batching.
