@@ -2,7 +2,8 @@
 
 Usage: `python -m ovserve._proto.generate [--out DIR]`.
 
-protoc (from grpcio-tools, a dev dependency) writes `*_pb2.py` and `*_pb2.pyi` whose imports
+protoc (from grpcio-tools, a dev dependency) writes `*_pb2.py` and `*_pb2.pyi` (and
+`*_pb2_grpc.py` service stubs for protos with a `service`) whose imports
 name the proto folders as top-level packages (`from mediapipe.framework import ...`). Those
 imports are rewritten to `ovserve._proto.<folder>` so the code is importable as part of
 ovserve, and an `__init__.py` is written into every generated folder. Output is
@@ -53,22 +54,26 @@ def _rewrite_imports(text: str, top_packages: set[str]) -> str:
     )
 
 
+def _defines_service(path: Path) -> bool:
+    return re.search(r"^\s*service\s+\w+", path.read_text(), flags=re.MULTILINE) is not None
+
+
 def _run_protoc(proto_root: Path, out_dir: Path, files: Sequence[Path]) -> None:
     # Imported here: grpc_tools is a dev-only dependency.
     import grpc_tools
     from grpc_tools import protoc
 
     well_known = Path(grpc_tools.__file__).resolve().parent / "_proto"
-    args = [
-        "grpc_tools.protoc",
-        f"-I{proto_root}",
-        f"-I{well_known}",
-        f"--python_out={out_dir}",
-        f"--pyi_out={out_dir}",
-        *(str(f) for f in files),
-    ]
-    if protoc.main(args) != 0:
-        raise SystemExit(f"protoc failed for {len(files)} files under {proto_root}")
+    includes = [f"-I{proto_root}", f"-I{well_known}"]
+    runs = [[f"--python_out={out_dir}", f"--pyi_out={out_dir}", *(str(f) for f in files)]]
+    # Service stubs only for protos that declare a service: protoc would otherwise write an
+    # empty `_pb2_grpc.py` beside every message-only proto.
+    services = [str(f) for f in files if _defines_service(proto_root / f)]
+    if services:
+        runs.append([f"--grpc_python_out={out_dir}", *services])
+    for run in runs:
+        if protoc.main(["grpc_tools.protoc", *includes, *run]) != 0:
+            raise SystemExit(f"protoc failed for {len(files)} files under {proto_root}")
 
 
 def generate(out_dir: Path = DEFAULT_OUT, proto_root: Path = PROTO_ROOT) -> list[Path]:
