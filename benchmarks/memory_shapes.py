@@ -1,14 +1,14 @@
 """Server RSS under requests of random lengths, per memory setting (issue 8, item 3).
 
     .venv/bin/python benchmarks/memory_shapes.py [--requests 2000] [--clients 4]
-        [--variants default,pad32,cache0,pad32+cache0,off] [--weight-format int8]
+        [--variants default,pad0,cache0,pad0+cache0,off] [--weight-format int8]
 
 For each variant a fresh `python -m ovserve` serves a copy of the cached export (max length
 512) while `--clients` clients send `--requests` single-text requests of 1-512 random tokens
 (the same texts for every variant); VmRSS is sampled every 0.25 s. Variants:
 
-* `default`: batching with the server defaults;
-* `padN`: batches padded to a multiple of N tokens (`BatchSettings.pad_to_multiple_of`);
+* `default`: batching with the server defaults (buckets of `pad_to_multiple_of` 32);
+* `padN`: `BatchSettings.pad_to_multiple_of` N (0: no padding);
 * `cacheN`: `CPU_RUNTIME_CACHE_CAPACITY=N` added to the embeddings model's plugin_config;
 * `off`: batching off (one inference per request);
 * combine with `+`.
