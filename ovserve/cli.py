@@ -74,6 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="Python module (dotted name or .py path) with user calculators; repeatable",
     )
+    perf = p.add_argument_group("performance (ovserve)")
+    perf.add_argument(
+        "--graph_threads", type=_non_negative, default=0, help="threads that run graphs; 0 = 8/core, >= 64"
+    )
+    perf.add_argument(
+        "--batching",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="merge concurrent embeddings requests per model (a graph's batching options override)",
+    )
+    perf.add_argument("--max_batch_size", type=_non_negative, default=64, help="most texts in one inference")
+    perf.add_argument(
+        "--max_batch_tokens",
+        type=_non_negative,
+        default=8192,
+        help="most padded tokens (texts x longest text) in one merged inference",
+    )
+    perf.add_argument(
+        "--pad_to_multiple_of",
+        type=_non_negative,
+        default=32,
+        help="pad each batch's length to buckets of this step (finer when short): fewer shapes, "
+        "bounded memory; 0 = off",
+    )
     obs = p.add_argument_group("logging and metrics")
     obs.add_argument("--log_level", default="INFO", type=str.upper, choices=LOG_LEVELS)
     obs.add_argument("--log_path", type=Path, help="also write the log to this file")
@@ -129,6 +153,8 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     metrics_list = tuple(m.strip() for m in args.metrics_list.split(",") if m.strip())
     if metrics_list and not args.metrics_enable:
         parser.error("--metrics_list needs --metrics_enable")
+    if args.max_batch_size < 1 or args.max_batch_tokens < 1:
+        parser.error("--max_batch_size and --max_batch_tokens must be >= 1")
     return ServerConfig(
         grpc_port=args.port or None,
         rest_port=args.rest_port or None,
@@ -155,6 +181,11 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             allow_credentials=args.allow_credentials,
         ),
         calculator_modules=tuple(args.calculator_module),
+        graph_threads=args.graph_threads,
+        batching=args.batching,
+        max_batch_size=args.max_batch_size,
+        max_batch_tokens=args.max_batch_tokens,
+        pad_to_multiple_of=args.pad_to_multiple_of,
         limits=limits_from_args(args, parser),
         tls=tls_from_args(args, parser),
         shutdown_timeout_seconds=args.shutdown_timeout,

@@ -77,7 +77,12 @@ class ServerConfig:
     cors: CorsSettings = field(default_factory=CorsSettings)
     calculator_modules: tuple[str, ...] = ()
     graph_threads: int = 0
-    """Threads that run calculators; 0 picks the number of CPU cores."""
+    """Threads that run graphs; 0: 8 per CPU core, at least 64 (`ovserve.graph.executor`)."""
+    batching: bool = True
+    """Merge concurrent embeddings requests per model (`calculators.batching`); graphs may override."""
+    max_batch_size: int = 64
+    max_batch_tokens: int = 8192
+    pad_to_multiple_of: int = 32
     limits: RequestLimits = field(default_factory=RequestLimits)
     tls: TlsSettings | None = None
     shutdown_timeout_seconds: float = 10.0

@@ -18,6 +18,7 @@ from types import TracebackType
 import grpc
 from aiohttp import web
 
+from calculators.batching import BatchSettings, set_defaults
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
@@ -60,6 +61,15 @@ class Server:
     def __init__(self, config: ServerConfig, workspace: Workspace | None = None) -> None:
         self.config = config
         self.workspace = workspace if workspace is not None else workspace_from_config(config)
+        # Before any graph loads: feature-extraction nodes read these defaults at load.
+        set_defaults(
+            BatchSettings(
+                enabled=config.batching,
+                max_batch_size=config.max_batch_size,
+                max_batch_tokens=config.max_batch_tokens,
+                pad_to_multiple_of=config.pad_to_multiple_of,
+            )
+        )
         self._executor = NodeExecutor(config.graph_threads or None)
         self.repository = Repository(
             self.workspace, shared_core(config.cache_dir), GraphLoader(self._executor)

@@ -220,3 +220,28 @@ def test_tls_flags_build_settings(tmp_path: Path) -> None:
     )
     assert config.tls is not None
     assert config.tls.ca_certfile == tmp_path / "ca.pem"
+
+
+def test_batching_flags_reach_the_config() -> None:
+    batching = [
+        "--no-batching",
+        "--max_batch_size",
+        "8",
+        "--max_batch_tokens",
+        "1024",
+        "--pad_to_multiple_of",
+        "0",
+    ]
+    config = parse(["--rest_port", "8000", "--config_path", "c.json", *batching, "--graph_threads", "16"])
+    assert (config.batching, config.max_batch_size, config.max_batch_tokens) == (False, 8, 1024)
+    assert (config.pad_to_multiple_of, config.graph_threads) == (0, 16)
+    defaults = parse(["--rest_port", "8000", "--config_path", "c.json"])
+    assert (defaults.batching, defaults.max_batch_size, defaults.max_batch_tokens) == (True, 64, 8192)
+
+
+@pytest.mark.parametrize("flag", ["--max_batch_size", "--max_batch_tokens"])
+def test_batch_limits_must_be_positive(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse(["--rest_port", "8000", "--config_path", "c.json", flag, "0"])
+    assert exited.value.code == 2
+    assert "must be >= 1" in capsys.readouterr().err
