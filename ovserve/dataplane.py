@@ -44,6 +44,8 @@ UNIT_NORM_TOLERANCE = 1e-4
 # OVMS feeds the HTTP payload into the stream literally named `input` and answers with `output`.
 PAYLOAD_INPUT = "input"
 PAYLOAD_OUTPUT = "output"
+# Options only the graph definition sets; a KServe request parameter cannot override them.
+GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "truncate"}
 
 EmbeddingsPayload = EmbeddingsRequest | Mapping[str, object] | NonJsonPayload
 
@@ -218,6 +220,12 @@ class DataPlane:
         unknown = [name for name in request.outputs if name != PAYLOAD_OUTPUT]
         if unknown:
             raise InvalidArgument(f"Output not found in graph: {unknown[0]}")
+        for name, option in GRAPH_ONLY_PARAMETERS.items():
+            if name in request.parameters:
+                raise InvalidArgument(
+                    f"request parameter {name} is not supported: it is set by the graph "
+                    f"(option {option} of its embeddings calculator)"
+                )
         dimensions = request.parameters.get("dimensions")
         if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool)):
             raise InvalidArgument("dimensions should be an integer")
@@ -362,7 +370,10 @@ def run_model(
 
 def _to_ov(tensor: Tensor) -> object:
     if tensor.datatype == "BYTES":
-        texts = [v.decode() if isinstance(v, bytes) else str(v) for v in tensor.data.ravel()]
+        try:
+            texts = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in tensor.data.ravel()]
+        except UnicodeDecodeError:
+            raise InvalidArgument(f"input {tensor.name} must hold UTF-8 strings") from None
         return ov.Tensor(np.array(texts, dtype=str).reshape(tensor.shape))
     dtype = dtype_of(tensor.datatype)
     return np.ascontiguousarray(tensor.data, dtype=dtype)

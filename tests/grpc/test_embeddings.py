@@ -108,6 +108,19 @@ async def test_graph_request_errors_are_invalid_arguments(
     assert message in error.details()
 
 
+async def test_tokenizer_model_refuses_bytes_that_are_not_utf8(model_stub: InferenceStub) -> None:
+    """The old layout's tokenizer model, called directly: a clear error, not INTERNAL."""
+    meta = await model_stub.ModelMetadata(pb.ModelMetadataRequest(name=TOKENIZER))
+    contents = pb.InferTensorContents(bytes_contents=[b"\xff"])
+    request = pb.ModelInferRequest(
+        model_name=TOKENIZER,
+        inputs=[Input(name=meta.inputs[0].name, datatype="BYTES", shape=[1], contents=contents)],
+    )
+    error = await rpc_error(model_stub.ModelInfer(request))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"input {meta.inputs[0].name} must hold UTF-8 strings" in error.details()
+
+
 async def test_tokenizer_model_turns_strings_into_int64_tensors(model_stub: InferenceStub) -> None:
     meta = await model_stub.ModelMetadata(pb.ModelMetadataRequest(name=TOKENIZER))
     (text_input,) = meta.inputs

@@ -181,6 +181,17 @@ ERRORS: list[tuple[str, str, object, int, str]] = [
         400,
         "Output not found in graph: y",
     ),
+    (
+        "POST",
+        f"/v2/models/{GRAPH}/infer",
+        {
+            "parameters": {"normalize": False},
+            "inputs": [{"name": "input", "datatype": "BYTES", "shape": [1], "data": ["x"]}],
+        },
+        400,
+        "request parameter normalize is not supported: it is set by the graph "
+        "(option normalize_embeddings of its embeddings calculator)",
+    ),
     ("POST", f"/v2/models/{TOKENIZER}", {}, 404, "Requested REST resource not found"),
 ]
 

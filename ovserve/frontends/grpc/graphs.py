@@ -6,25 +6,17 @@ Should move into the data plane (so that REST KServe agrees):
   `INVALID`, shape `[]`), which tells a client nothing. gRPC clients get the contract that
   `DataPlane.infer` implements: input `input` BYTES `[-1]`, output `output` FP32 `[-1, D]`.
   D is learnt once per loaded graph by embedding a one-word probe (-1 when that fails).
-* `check_graph_parameters`: `normalize` and `truncate` are options of the graph's embeddings
-  node (`normalize_embeddings`, `truncate`), not per-request settings, so a request that
-  sets them is rejected instead of being silently served with the graph's setting.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
 
 from ovserve.dataplane import PAYLOAD_INPUT, PAYLOAD_OUTPUT, DataPlane
-from ovserve.errors import InvalidArgument, OvserveError
+from ovserve.errors import OvserveError
 from ovserve.graph.runner import Graph
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, ModelMetadata, TensorSpec
 
-GRAPH_ONLY_OPTIONS = {
-    "normalize": "normalize_embeddings",
-    "truncate": "truncate",
-}
 _PROBE = EmbeddingsRequest(input=EmbeddingsInput(texts=("dimension probe",)))
 
 
@@ -62,17 +54,3 @@ class GraphAdapter:
             inputs=(TensorSpec(name=PAYLOAD_INPUT, datatype="BYTES", shape=(-1,)),),
             outputs=(TensorSpec(name=PAYLOAD_OUTPUT, datatype="FP32", shape=(-1, size)),),
         )
-
-
-def check_graph_parameters(parameters: Mapping[str, object]) -> None:
-    """Reject request parameters that only the graph definition can set.
-
-    Raises:
-        InvalidArgument: `normalize` or `truncate` is present.
-    """
-    for name, option in GRAPH_ONLY_OPTIONS.items():
-        if name in parameters:
-            raise InvalidArgument(
-                f"request parameter {name} is not supported: it is set by the graph "
-                f"(option {option} of its embeddings calculator)"
-            )

@@ -20,7 +20,7 @@ from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.dataplane import DataPlane
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.grpc.errors import check_decoded, describe
-from ovserve.frontends.grpc.graphs import GraphAdapter, check_graph_parameters
+from ovserve.frontends.grpc.graphs import GraphAdapter
 from ovserve.frontends.grpc.tensors import (
     decode_inputs,
     decode_parameters,
@@ -126,8 +126,6 @@ class KServeServicer:
             outputs=tuple(output.name for output in request.outputs),
             parameters=decode_parameters(request.parameters),
         )
-        if self._graphs.is_graph(neutral.model):
-            check_graph_parameters(neutral.parameters)
         # Documents are BYTES elements, as on REST.
         self._guard.check_inputs(sum(t.data.size for t in neutral.inputs if t.datatype == "BYTES"))
         response = await self._guard.run(neutral.model, lambda: self._dataplane.infer(neutral))
