@@ -19,6 +19,8 @@ from ovserve import __version__
 from ovserve.config import CorsSettings, ServerConfig
 from ovserve.security.flags import add_limit_flags, limits_from_args, tls_from_args
 
+# Defaults of the settings that have one in ServerConfig, so they are written once.
+_DEFAULTS = ServerConfig()
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -76,25 +78,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     perf = p.add_argument_group("performance (ovserve)")
     perf.add_argument(
-        "--graph_threads", type=_non_negative, default=0, help="threads that run graphs; 0 = 8/core, >= 64"
+        "--graph_threads",
+        type=_non_negative,
+        default=_DEFAULTS.graph_threads,
+        help="threads that run graphs; 0 = 8/core, >= 64",
     )
     perf.add_argument(
         "--batching",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=_DEFAULTS.batching,
         help="merge concurrent embeddings requests per model (a graph's batching options override)",
     )
-    perf.add_argument("--max_batch_size", type=_non_negative, default=64, help="most texts in one inference")
+    perf.add_argument(
+        "--max_batch_size",
+        type=_non_negative,
+        default=_DEFAULTS.max_batch_size,
+        help="most texts in one inference",
+    )
     perf.add_argument(
         "--max_batch_tokens",
         type=_non_negative,
-        default=8192,
+        default=_DEFAULTS.max_batch_tokens,
         help="most padded tokens (texts x longest text) in one merged inference",
     )
     perf.add_argument(
         "--pad_to_multiple_of",
         type=_non_negative,
-        default=32,
+        default=_DEFAULTS.pad_to_multiple_of,
         help="pad each batch's length to buckets of this step (finer when short): fewer shapes, "
         "bounded memory; 0 = off",
     )

@@ -8,7 +8,6 @@ the message; anything else becomes `InternalError` (logged with its traceback).
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,13 +28,11 @@ log = logging.getLogger(__name__)
 CoreSource = Callable[[], "openvino.Core"]
 
 
-@functools.cache
 def default_core() -> openvino.Core:
-    """A process-wide Core with the tokenizer extension (the server passes its own instead)."""
-    import openvino
-    import openvino_tokenizers  # noqa: F401  # patches Core so tokenizer IRs load
+    """The process-wide Core with the tokenizer extension (the server passes its own instead)."""
+    from ovserve.runtime import shared_core
 
-    return openvino.Core()
+    return shared_core()
 
 
 @dataclass
