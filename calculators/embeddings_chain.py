@@ -58,10 +58,16 @@ def make_node(
 
 
 def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
-    """The six per-request nodes, wired through fresh internal stream names."""
-    documents, ids, mask, types, tokens, hidden, pooled, vectors = (
+    """The six per-request nodes, wired through fresh internal stream names.
+
+    The request node's `TOKENIZE` branch goes to the tokenizer and its `TOKENS` straight to the
+    response node, so `/v3/tokenize` works on every OVMS embeddings graph (as in OVMS 2025.4+).
+    """
+    tokenize, token_lists, documents, ids, mask, types, tokens, hidden, pooled, vectors = (
         ec.unique_name(hint)
         for hint in (
+            "tokenize_request",
+            "tokens",
             "documents",
             "input_ids",
             "attention_mask",
@@ -77,16 +83,17 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
         make_node(
             "EmbeddingsRequestCalculator",
             inputs=[f"REQUEST_PAYLOAD:{spec.request_stream}"],
-            outputs=[f"INPUT:{documents}"],
+            outputs=[f"INPUT:{documents}", f"TOKENIZE:{tokenize}"],
         ),
         make_node(
             "TokenizerCalculator",
-            inputs=[f"INPUT:{documents}"],
+            inputs=[f"INPUT:{documents}", f"TOKENIZE:{tokenize}"],
             outputs=[
                 f"INPUT_IDS:{ids}",
                 f"ATTENTION_MASK:{mask}",
                 f"TOKEN_TYPE_IDS:{types}",
                 f"PROMPT_TOKENS:{tokens}",
+                f"TOKENS:{token_lists}",
             ],
             side_inputs=[f"TOKENIZER:{spec.tokenizer_packet}", model],
             options=spec.tokenizer,
@@ -112,7 +119,7 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
         ),
         make_node(
             "EmbeddingsResponseCalculator",
-            inputs=[f"EMBEDDINGS:{vectors}", f"PROMPT_TOKENS:{tokens}"],
+            inputs=[f"EMBEDDINGS:{vectors}", f"PROMPT_TOKENS:{tokens}", f"TOKENS:{token_lists}"],
             outputs=[f"RESPONSE_PAYLOAD:{spec.response_stream}"],
         ),
     ]

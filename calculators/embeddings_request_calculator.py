@@ -6,11 +6,17 @@ Example config:
       calculator: "EmbeddingsRequestCalculator"
       input_stream: "REQUEST_PAYLOAD:input"
       output_stream: "INPUT:documents"
+      output_stream: "TOKENIZE:tokenize_request"   # optional: serves /v3/tokenize
     }
 
 Accepted payloads: an `EmbeddingsRequest` (what the front ends build), a bare `EmbeddingsInput`,
 a decoded OpenAI JSON body (a mapping) or its raw JSON text (`str`/`bytes`). Bodies are validated
 with `parse_embeddings_body`, so the errors carry the OVMS texts of reference §9.3.
+
+A `TokenizeBody` (what the front end sends for `/v3/tokenize`) is validated with
+`parse_tokenize_body` and emitted on `TOKENIZE` instead; `INPUT` then stays empty, so the
+embeddings branch of the graph is skipped for that run. A graph without `TOKENIZE` answers a
+tokenize call with UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import json
 from collections.abc import Mapping
 
 from calculators.payload import EmbeddingsInput, EmbeddingsRequest, parse_embeddings_body
-from ovserve.errors import InvalidArgument
+from calculators.tokenize_payload import TokenizeBody, TokenizeRequest, parse_tokenize_body
+from ovserve.errors import InvalidArgument, Unimplemented
 from ovserve.graph import (
     Calculator,
     CalculatorContext,
@@ -31,6 +38,7 @@ from ovserve.graph import (
 
 REQUEST = Input[object]("REQUEST_PAYLOAD")
 DOCUMENTS = Output[EmbeddingsInput]("INPUT")
+TOKENIZE = Output[TokenizeRequest]("TOKENIZE", optional=True)
 
 
 def documents_of(payload: object) -> EmbeddingsInput:
@@ -61,7 +69,15 @@ class EmbeddingsRequestCalculator(Calculator):
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
-        cc.declare(REQUEST, DOCUMENTS)
+        cc.declare(REQUEST, DOCUMENTS, TOKENIZE)
 
     def process(self, ctx: CalculatorContext) -> None:
-        ctx.set(DOCUMENTS, documents_of(ctx.get(REQUEST)))
+        payload = ctx.get(REQUEST)
+        if isinstance(payload, TokenizeBody):
+            if not ctx.emits(TOKENIZE):
+                raise Unimplemented(
+                    "this graph does not serve tokenize (its request node has no TOKENIZE stream)"
+                )
+            ctx.set(TOKENIZE, parse_tokenize_body(payload.body))
+            return
+        ctx.set(DOCUMENTS, documents_of(payload))

@@ -6,11 +6,13 @@ Example config:
       calculator: "EmbeddingsResponseCalculator"
       input_stream: "EMBEDDINGS:embeddings"
       input_stream: "PROMPT_TOKENS:prompt_tokens"
+      input_stream: "TOKENS:tokens"             # optional: the /v3/tokenize branch
       output_stream: "RESPONSE_PAYLOAD:output"
     }
 
 The packet is an `EmbeddingsResult` (float32 `[N, D]`, C-contiguous, plus `prompt_tokens`); the
 front end that received the request encodes it (OpenAI float list or base64, KServe tensor).
+On a tokenize run only `TOKENS` has a packet, and the `TokenizeResult` is passed out as it is.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from calculators.payload import EmbeddingsResult
+from calculators.tokenize_payload import TokenizeResult
 from calculators.vectors import Float32Array
 from ovserve.graph import (
     Calculator,
@@ -30,7 +33,8 @@ from ovserve.graph import (
 
 EMBEDDINGS = Input[Float32Array]("EMBEDDINGS")
 PROMPT_TOKENS = Input[int]("PROMPT_TOKENS", optional=True)
-RESPONSE = Output[EmbeddingsResult]("RESPONSE_PAYLOAD")
+TOKENS = Input[TokenizeResult]("TOKENS", optional=True)
+RESPONSE = Output[EmbeddingsResult | TokenizeResult]("RESPONSE_PAYLOAD")
 
 
 @register_calculator
@@ -39,9 +43,12 @@ class EmbeddingsResponseCalculator(Calculator):
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
-        cc.declare(EMBEDDINGS, PROMPT_TOKENS, RESPONSE)
+        cc.declare(EMBEDDINGS, PROMPT_TOKENS, TOKENS, RESPONSE)
 
     def process(self, ctx: CalculatorContext) -> None:
+        if ctx.has(TOKENS):
+            ctx.set(RESPONSE, ctx.get(TOKENS))
+            return
         vectors = np.ascontiguousarray(ctx.get(EMBEDDINGS), dtype=np.float32)
         tokens = int(ctx.get(PROMPT_TOKENS)) if ctx.has(PROMPT_TOKENS) else 0
         ctx.set(RESPONSE, EmbeddingsResult(embeddings=vectors, prompt_tokens=tokens))

@@ -11,13 +11,14 @@ minus the number of special tokens the tokenizer adds.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from calculators.infer_pool import InferRequestPool
-from calculators.tokens import TokenBatch, check_length
+from calculators.tokens import SplitRow, TokenBatch, check_length
 from ovserve.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -85,9 +86,17 @@ class TextTokenizer:
         names = {name for out in tokenizer.outputs for name in out.get_names()}
         if not {"input_ids", "attention_mask"} <= names:
             raise ConfigError(f"{where}: the tokenizer model has no input_ids/attention_mask outputs")
+        self._core = core
+        self._source = tokenizer
+        self._where = where
+        self._lock = threading.Lock()
+        # The untruncated variant `split_rows` uses, and its special-token layout; made on demand.
+        self._untruncated: InferRequestPool | None = None
+        self._layout: tuple[int, int] | None = None
         model = tokenizer
         if settings.truncate is not None:
             probe = TextTokenizer._pool(core, set_truncation(tokenizer, NO_TRUNCATION, where=where))
+            self._untruncated = probe
             added = _encode(probe, [""]).length
             content_max = settings.max_length - added
             if content_max < 1:
@@ -98,6 +107,8 @@ class TextTokenizer:
                 tokenizer, content_max if settings.truncate else NO_TRUNCATION, where=where
             )
         self._requests = TextTokenizer._pool(core, model)
+        if settings.truncate is False:
+            self._untruncated = self._requests
 
     @staticmethod
     def _pool(core: openvino.Core, model: openvino.Model) -> InferRequestPool:
@@ -112,6 +123,35 @@ class TextTokenizer:
         batch = _encode(self._requests, texts)
         check_length(batch.length, self.settings.max_length)
         return batch
+
+    def split_rows(self, texts: Sequence[str]) -> list[SplitRow]:
+        """Each text tokenized with its special tokens and without any cut, padding removed.
+
+        The first call compiles an untruncated variant when the node has none (old graphs whose
+        cut is converted in) and finds which special tokens go before and after the content.
+        """
+        pool, (prefix, suffix) = self._untruncated_pool()
+        if not texts:
+            return []
+        return [SplitRow(ids=ids, prefix=prefix, suffix=suffix) for ids in _encode(pool, texts).rows()]
+
+    def _untruncated_pool(self) -> tuple[InferRequestPool, tuple[int, int]]:
+        with self._lock:
+            if self._untruncated is None:
+                try:
+                    model = set_truncation(self._source, NO_TRUNCATION, where=self._where)
+                except ConfigError:  # no Truncate operation: the tokenizer never cuts
+                    model = self._source
+                self._untruncated = TextTokenizer._pool(self._core, model)
+            if self._layout is None:
+                # "" gives only the special tokens; "a" adds content between them, so the common
+                # prefix of the two is what goes before the content.
+                empty, probe = _encode(self._untruncated, ["", "a"]).rows()
+                prefix = 0
+                while prefix < len(empty) and prefix < len(probe) and empty[prefix] == probe[prefix]:
+                    prefix += 1
+                self._layout = (prefix, len(empty) - prefix)
+            return self._untruncated, self._layout
 
 
 def _encode(pool: InferRequestPool, texts: Sequence[str]) -> TokenBatch:

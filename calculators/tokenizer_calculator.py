@@ -11,6 +11,8 @@ Example config:
       output_stream: "ATTENTION_MASK:attention_mask"
       output_stream: "TOKEN_TYPE_IDS:token_type_ids"
       output_stream: "PROMPT_TOKENS:prompt_tokens"
+      input_stream: "TOKENIZE:tokenize_request"   # optional: the /v3/tokenize branch
+      output_stream: "TOKENS:tokens"
       node_options: {
         [type.googleapis.com/ovserve.calculators.TokenizerCalculatorOptions]: { truncate: true }
       }
@@ -28,6 +30,11 @@ pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference
   over-long input never reaches the model.
 
 `PROMPT_TOKENS` is the OpenAI usage count: the sum of the attention mask (all ids for token input).
+
+`TOKENIZE` → `TOKENS` serves `/v3/tokenize` (reference §9.6): texts are tokenized without the
+node's cut and shaped by the request's options (`calculators.tokens.arrange_token_rows`), so a
+client sees the full token count unless it asks for `max_length`. `pad_to_max_length` without
+`max_length` pads to the node's M.
 """
 
 from __future__ import annotations
@@ -37,9 +44,17 @@ from dataclasses import dataclass
 from calculators import model_facts
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
 from calculators.payload import EmbeddingsInput
-from calculators.tokens import TOKEN_INPUT_TYPE_ID, Int64Array, TokenBatch, check_length, pad_token_ids
+from calculators.tokenize_payload import TokenizeRequest, TokenizeResult
+from calculators.tokens import (
+    TOKEN_INPUT_TYPE_ID,
+    Int64Array,
+    TokenBatch,
+    arrange_token_rows,
+    check_length,
+    pad_token_ids,
+)
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
-from ovserve.errors import ConfigError
+from ovserve.errors import ConfigError, Unimplemented
 from ovserve.graph import (
     Calculator,
     CalculatorContext,
@@ -59,6 +74,8 @@ INPUT_IDS = Output[Int64Array]("INPUT_IDS")
 ATTENTION_MASK = Output[Int64Array]("ATTENTION_MASK")
 TOKEN_TYPE_IDS = Output[Int64Array]("TOKEN_TYPE_IDS")
 PROMPT_TOKENS = Output[int]("PROMPT_TOKENS")
+TOKENIZE = Input[TokenizeRequest]("TOKENIZE", optional=True)
+TOKENS = Output[TokenizeResult]("TOKENS", optional=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +99,20 @@ class _Tokenization:
         )
         check_length(batch.length, self.text.settings.max_length)
         return batch, sum(len(row) for row in documents.token_ids)
+
+    def tokenize(self, request: TokenizeRequest) -> TokenizeResult:
+        pad_to = None
+        if request.pad_to_max_length:
+            pad_to = request.max_length or self.text.settings.max_length
+        tokens = arrange_token_rows(
+            self.text.split_rows(request.texts),
+            add_special_tokens=request.add_special_tokens,
+            max_length=request.max_length,
+            pad_to=pad_to,
+            pad_token_id=self.pad_token_id,
+            padding_side=request.padding_side,
+        )
+        return TokenizeResult(tokens=tokens, single=request.single)
 
 
 def _settings(
@@ -110,7 +141,17 @@ class TokenizerCalculator(Calculator):
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
-        cc.declare(TOKENIZER, MODEL, DOCUMENTS, INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS, PROMPT_TOKENS)
+        cc.declare(
+            TOKENIZER,
+            MODEL,
+            DOCUMENTS,
+            INPUT_IDS,
+            ATTENTION_MASK,
+            TOKEN_TYPE_IDS,
+            PROMPT_TOKENS,
+            TOKENIZE,
+            TOKENS,
+        )
         cc.set_options(TokenizerCalculatorOptions)
 
     @classmethod
@@ -135,6 +176,13 @@ class TokenizerCalculator(Calculator):
 
     def process(self, ctx: CalculatorContext) -> None:
         state: _Tokenization = ctx.node_state
+        if ctx.has(TOKENIZE):
+            if not ctx.emits(TOKENS):
+                raise Unimplemented(
+                    "this graph does not serve tokenize (its tokenizer node has no TOKENS stream)"
+                )
+            ctx.set(TOKENS, state.tokenize(ctx.get(TOKENIZE)))
+            return
         batch, prompt_tokens = state.encode(ctx.get(DOCUMENTS))
         ctx.set(INPUT_IDS, batch.input_ids)
         ctx.set(ATTENTION_MASK, batch.attention_mask)

@@ -36,6 +36,10 @@ class TokenBatch:
     def prompt_tokens(self) -> int:
         return int(self.attention_mask.sum())
 
+    def rows(self) -> list[Int64Array]:
+        """Each row's ids without padding (the positions where the mask is 1)."""
+        return [ids[mask == 1] for ids, mask in zip(self.input_ids, self.attention_mask, strict=True)]
+
     @property
     def length(self) -> int:
         """The padded length N that the §9.4 rule compares with the maximum."""
@@ -82,3 +86,45 @@ def pad_token_ids(
         raise InvalidArgument(f"token id {int(bad[0])} is out of the vocabulary range{limit}")
     types = np.full_like(ids, type_id)
     return TokenBatch(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class SplitRow:
+    """One tokenized text as the tokenizer produced it with special tokens and no cut:
+    `ids[:prefix]` and `ids[len(ids) - suffix:]` are the special tokens, the rest is content."""
+
+    ids: Int64Array
+    prefix: int
+    suffix: int
+
+
+def arrange_token_rows(
+    rows: Sequence[SplitRow],
+    *,
+    add_special_tokens: bool,
+    max_length: int | None,
+    pad_to: int | None,
+    pad_token_id: int,
+    padding_side: str = "right",
+) -> tuple[tuple[int, ...], ...]:
+    """Apply the tokenize options to untruncated rows, as a Hugging Face tokenizer does.
+
+    Without special tokens only the content is kept. With `max_length` the content is cut from
+    the right so that the row, special tokens included, has at most `max_length` tokens (the
+    special tokens stay; a `max_length` too small even for them cuts the row itself). With
+    `pad_to` shorter rows are filled with `pad_token_id` on `padding_side`; longer rows are kept.
+    """
+    shaped: list[tuple[int, ...]] = []
+    for row in rows:
+        ids = [int(i) for i in row.ids]
+        head = ids[: row.prefix] if add_special_tokens else []
+        tail = ids[len(ids) - row.suffix :] if add_special_tokens and row.suffix else []
+        body = ids[row.prefix : len(ids) - row.suffix]
+        if max_length is not None:
+            body = body[: max(0, max_length - len(head) - len(tail))]
+        out = (head + body + tail)[:max_length] if max_length is not None else head + body + tail
+        if pad_to is not None and len(out) < pad_to:
+            padding = [pad_token_id] * (pad_to - len(out))
+            out = padding + out if padding_side == "left" else out + padding
+        shaped.append(tuple(out))
+    return tuple(shaped)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import openvino as ov
 
-from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable
+from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.repository import Repository
@@ -33,6 +33,8 @@ from ovserve.types import (
     ServableInfo,
     Tensor,
     TensorSpec,
+    TokenizeBody,
+    TokenizeResult,
     datatype_of,
     dtype_of,
 )
@@ -89,27 +91,42 @@ class DataPlane:
         """
         if dimensions is not None and dimensions < 1:
             raise InvalidArgument("dimensions should be greater than 0")
-        # A lease, not a plain look-up: a reload may replace the graph while this request is
-        # queued, and the old graph must stay open until the request is answered.
-        with self.repository.graph_lease(model) as leased:
-            if not isinstance(leased, Graph):  # the repository may hold test doubles
-                raise Unavailable("Mediapipe is not loaded yet")
-            graph = leased
-            outputs = await self._run(graph, payload)
-        result = outputs.get(_payload_stream(graph.output_streams, PAYLOAD_OUTPUT))
+        result = await self._answer(model, payload)
         if not isinstance(result, EmbeddingsResult):
             raise OvserveError(f"graph {model!r} does not produce embeddings")
         if dimensions is not None:
             result = truncate_dimensions(result, dimensions)
         return result
 
-    async def _run(self, graph: Graph, payload: object) -> dict[str, object]:
-        stream = _payload_stream(graph.input_streams, PAYLOAD_INPUT)
-        try:
-            return await graph.run({stream: payload})
-        except OvserveError as exc:
-            code = exc.code.name
-            raise OvserveError(EXECUTION_ERROR_PREFIX.format(code=code) + exc.message, code=exc.code) from exc
+    async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
+        """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body (§9.6).
+
+        Raises:
+            NotFound / Unavailable: as `graph`.
+            InvalidArgument: a body problem, in the OVMS execution-error wrapper.
+            Unimplemented: the graph has no tokenize branch.
+        """
+        result = await self._answer(model, TokenizeBody(body))
+        if not isinstance(result, TokenizeResult):
+            raise Unimplemented(f"graph {model!r} does not serve tokenize")
+        return result
+
+    async def _answer(self, model: str, payload: object) -> object:
+        """The packet graph `model` answers `payload` with on its payload output stream."""
+        # A lease, not a plain look-up: a reload may replace the graph while this request is
+        # queued, and the old graph must stay open until the request is answered.
+        with self.repository.graph_lease(model) as leased:
+            if not isinstance(leased, Graph):  # the repository may hold test doubles
+                raise Unavailable("Mediapipe is not loaded yet")
+            graph = leased
+            stream = _payload_stream(graph.input_streams, PAYLOAD_INPUT)
+            try:
+                outputs = await graph.run({stream: payload})
+            except OvserveError as exc:
+                code = exc.code.name
+                message = EXECUTION_ERROR_PREFIX.format(code=code) + exc.message
+                raise OvserveError(message, code=exc.code) from exc
+        return outputs.get(_payload_stream(graph.output_streams, PAYLOAD_OUTPUT))
 
     # -- listing and metadata ----------------------------------------------------------------
 

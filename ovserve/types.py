@@ -4,7 +4,7 @@ Both front ends (REST and gRPC) translate their wire formats into these and back
 knows about HTTP, JSON or protobuf. Tensors follow KServe v2 naming (`datatype` strings such as
 `FP32`, `INT64`, `BYTES`) because both KServe codecs speak it, but hold plain numpy arrays.
 
-The embeddings objects live in `calculators.payload` (the graph streams carry them) and are
+The embeddings and tokenize objects live in `calculators` (the graph streams carry them) and are
 re-exported here so that front ends import every neutral type from one place.
 """
 
@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from calculators.tokenize_payload import TokenizeBody, TokenizeRequest, TokenizeResult
 
 __all__ = [
     "DATATYPES",
@@ -30,6 +31,9 @@ __all__ = [
     "ServableInfo",
     "Tensor",
     "TensorSpec",
+    "TokenizeBody",
+    "TokenizeRequest",
+    "TokenizeResult",
     "datatype_of",
     "dtype_of",
 ]

@@ -150,7 +150,7 @@ class CalculatorContext(_OptionsMixin):
     Attributes:
         node_name: the node's name.
         inputs: input-stream packets by tag (`port_key` for indices > 0); an unconnected
-            optional input is absent.
+            optional input, or one whose stream is empty in this run, is absent.
         outputs: where `process` stores output packets by tag; only declared tags are accepted.
         side_packets: input side packets by tag (produced at load; shared, do not mutate).
         node_state: what `load` stored in `GraphLoadContext.node_state` (shared).
@@ -170,13 +170,21 @@ class CalculatorContext(_OptionsMixin):
         self.node_name = node_name
         self.inputs = inputs
         self.outputs: MutableMapping[str, object] = _Outputs(node_name, output_tags)
+        self._output_tags = output_tags
         self.side_packets = side_packets
         self._options = options
         self._options_type = options_type
         self.node_state = node_state
 
     def get(self, port: Input[T]) -> T:
-        """The packet on input `port` (KeyError if an optional input is unconnected)."""
+        """The packet on input `port`.
+
+        Raises:
+            InternalError: the input has no packet in this run (unconnected, or its stream
+                came up empty); check `has(port)` first where that can happen.
+        """
+        if port.tag not in self.inputs:
+            raise InternalError(f"{self.node_name}: input {port.tag} has no packet in this run")
         value: T = self.inputs[port.tag]  # type: ignore[assignment]
         return value
 
@@ -184,13 +192,17 @@ class CalculatorContext(_OptionsMixin):
         """Emit `value` on output `port`."""
         self.outputs[port.tag] = value
 
+    def emits(self, port: Output[Any]) -> bool:
+        """Whether output `port` is connected in this node (an optional output may not be)."""
+        return port.tag in self._output_tags
+
     def side(self, port: InputSidePacket[T]) -> T:
         """The input side packet of `port`."""
         value: T = self.side_packets[port.tag]  # type: ignore[assignment]
         return value
 
     def has(self, port: Port[Any]) -> bool:
-        """Whether an optional input or side packet is connected and present."""
+        """Whether an input or side packet is connected and, for an input, has a packet in this run."""
         return port.tag in (self.side_packets if isinstance(port, InputSidePacket) else self.inputs)
 
 

@@ -4,7 +4,13 @@ One request is one run: the graph's input packets (by input stream *name*, e.g. 
 for `REQUEST_PAYLOAD:input`) go through every node in topological order, and the packets
 of the graph's output streams come back by name. A run executes all its nodes, one after
 the other, inside a single job on the `NodeExecutor` (one thread hop per request);
-concurrency comes from concurrent requests. Each run creates fresh calculator instances,
+concurrency comes from concurrent requests.
+
+As in MediaPipe, a stream may carry no packet in a run: a node whose input streams all came
+up empty is skipped and emits nothing, and a node with some empty inputs runs and sees only
+the present ones (`ctx.has`). That is how one graph serves two operations (the request node
+emits on the embeddings branch or on the tokenize branch, and the other branch's nodes are
+skipped). Each run creates fresh calculator instances,
 so runs share only the immutable load products (side packets, options, node state), and a
 failed run leaves nothing behind that a later run could pick up.
 """
@@ -125,6 +131,8 @@ class Graph:
     async def run(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """Run one request on the executor; return the output packets by stream name.
 
+        Output streams that came up empty in this run are absent; at least one is present.
+
         Raises:
             InvalidArgument: `inputs` does not name exactly the graph's input streams.
             Unavailable: the graph is closed.
@@ -146,10 +154,10 @@ class Graph:
             packets: dict[str, object] = dict(inputs)
             for node in self._plan:
                 self._run_node(node, packets)
-            missing = [n for n in self._output_names if n not in packets]
-            if missing:
-                raise InternalError(f"graph {self.name!r}: no packet on output stream(s) {missing}")
-            return {n: packets[n] for n in self._output_names}
+            outputs = {n: packets[n] for n in self._output_names if n in packets}
+            if not outputs:
+                raise InternalError(f"graph {self.name!r}: no packet on any output stream")
+            return outputs
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -162,11 +170,10 @@ class Graph:
             )
 
     def _run_node(self, node: ValidatedNode, packets: dict[str, object]) -> None:
-        node_inputs: dict[str, object] = {}
-        for ref in node.refs(PortKind.INPUT_STREAM):
-            if ref.name not in packets:
-                raise InternalError(f'node "{node.name}": input stream {ref.name!r} got no packet')
-            node_inputs[ref.key] = packets[ref.name]
+        refs = node.refs(PortKind.INPUT_STREAM)
+        node_inputs = {ref.key: packets[ref.name] for ref in refs if ref.name in packets}
+        if refs and not node_inputs:
+            return  # every input is empty in this run: the node is skipped, as in MediaPipe
         outputs = node.refs(PortKind.OUTPUT_STREAM)
         ctx = CalculatorContext(
             node_name=node.name,

@@ -150,15 +150,6 @@ async def test_wrong_method_is_405_with_allow_and_unknown_route_404(
     assert (status, body) == (404, {"error": "Requested REST resource not found"})
 
 
-async def test_tokenize_is_refused_until_the_calculators_support_it(
-    session: aiohttp.ClientSession, base_url: str
-) -> None:
-    status, body, _ = await call(
-        session, "POST", f"{base_url}/v3/tokenize", body={"model": GRAPH, "text": "hi"}
-    )
-    assert (status, openai_error(body)) == (501, f"tokenize is not supported by graph {GRAPH}")
-
-
 async def test_an_unknown_graph_is_reported_before_bad_dimensions(
     session: aiohttp.ClientSession, base_url: str
 ) -> None:

@@ -5,6 +5,9 @@ names the graph, so `/v3/embeddings`, `/v3/v1/embeddings` and `/v3/embeddings/em
 one endpoint. Checks run in OVMS order: body and `model` (412) → graph lookup (404) → the
 graph's own validation of the body (400, inside the OVMS execution-error wrapper).
 
+A path ending in `tokenize` (`/v3/tokenize`, `/v3/v1/tokenize`) runs the graph's tokenize
+branch instead (reference §9.6); its body errors come back the same way.
+
 Beyond OVMS: the response carries `model`; `dimensions` keeps the first N values (see
 `ovserve.dataplane.truncate_dimensions`); `user` is ignored like any unknown key.
 """
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 from aiohttp import web
 
-from ovserve.errors import FailedPrecondition, InvalidArgument, Unimplemented
+from ovserve.errors import FailedPrecondition, InvalidArgument
 from ovserve.frontends.rest.jsonio import (
     ENCODE_OFF_LOOP_VALUES,
     dumps,
@@ -26,7 +29,7 @@ from ovserve.frontends.rest.jsonio import (
     read_json,
 )
 from ovserve.frontends.rest.state import DATAPLANE, GUARD
-from ovserve.types import EmbeddingsResult, NonJsonPayload
+from ovserve.types import EmbeddingsResult, NonJsonPayload, TokenizeResult
 
 _INVALID = "The file is not valid json - "
 
@@ -39,7 +42,7 @@ async def dispatch(request: web.Request) -> web.Response:
     if "application/json" not in request.headers.get("Content-Type", ""):
         # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
         model = path[4:]
-        _check_operation(dataplane.graph(model).name, path)
+        dataplane.graph(model)
         payload = NonJsonPayload(body=await request.read(), content_type=request.content_type)
         result = await guard.run(model, lambda: dataplane.embeddings(model, payload))
         return await _respond(model, result, base64_output=False)
@@ -52,7 +55,13 @@ async def dispatch(request: web.Request) -> web.Response:
     if not isinstance(model, str):
         raise FailedPrecondition(_INVALID + "model field is not a string")
     model = model or path[4:]  # OVMS: an empty model is routed by the URI
-    _check_operation(dataplane.graph(model).name, path)
+    dataplane.graph(model)  # 404 / 500 for an unknown or unloaded graph, before any other check
+    if path.endswith("tokenize"):
+        text = body.get("text")
+        guard.check_inputs(len(text) if isinstance(text, list) else 1)
+        tokens = await guard.run(model, lambda: dataplane.tokenize(model, body))
+        large = sum(len(row) for row in tokens.tokens) > ENCODE_OFF_LOOP_VALUES
+        return json_bytes_response(await off_loop_if(large, lambda: encode_tokens(tokens)))
     guard.check_inputs(input_count(body.get("input")))
     dimensions = _dimensions(body)
     result = await guard.run(model, lambda: dataplane.embeddings(model, body, dimensions=dimensions))
@@ -66,11 +75,14 @@ async def _respond(model: str, result: EmbeddingsResult, *, base64_output: bool)
     return json_bytes_response(encoded)
 
 
-def _check_operation(graph: str, path: str) -> None:
-    # OVMS switches its embeddings calculator to tokenization for paths ending in `tokenize`;
-    # our calculators cannot tokenize on request yet, so say so instead of embedding.
-    if path.endswith("tokenize"):
-        raise Unimplemented(f"tokenize is not supported by graph {graph}")
+def encode_tokens(result: TokenizeResult) -> bytes:
+    """`{"tokens": [ids]}` for one text, `{"tokens": [[ids], …]}` for a list (reference §9.6).
+
+    Row by row for the reason given in `encode_embeddings`.
+    """
+    if result.single:
+        return b'{"tokens":%b}' % dumps(list(result.tokens[0]))
+    return b'{"tokens":[%b]}' % b",".join(dumps(list(row)) for row in result.tokens)
 
 
 def input_count(value: object) -> int:

@@ -44,6 +44,18 @@ EMBEDDINGS_REQUEST: Schema = {
         "user": _STR,
     },
 }
+TOKENIZE_REQUEST: Schema = {
+    "type": "object",
+    "required": ["model", "text"],
+    "properties": {
+        "model": _STR,
+        "text": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+        "max_length": {"type": "integer", "minimum": 1},
+        "pad_to_max_length": {"type": "boolean"},
+        "add_special_tokens": {"type": "boolean"},
+        "padding_side": {"type": "string", "enum": ["left", "right"]},
+    },
+}
 _DATATYPES = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"]
 INFER_REQUEST: Schema = {
     "type": "object",
@@ -140,6 +152,10 @@ def _paths() -> dict[str, Schema]:
         }
     for path in ("/v3/embeddings", "/v3/v1/embeddings"):
         paths[path] = {"post": _op("POST /v3/{tail}", "OpenAI embeddings", body=EMBEDDINGS_REQUEST)}
+    for path in ("/v3/tokenize", "/v3/v1/tokenize"):
+        paths[path] = {
+            "post": _op("POST /v3/{tail}", "Tokenize with the graph's tokenizer", body=TOKENIZE_REQUEST)
+        }
     paths["/v1/embeddings"] = {
         "post": _op("POST /v1/embeddings", "OpenAI embeddings", body=EMBEDDINGS_REQUEST)
     }
