@@ -68,12 +68,18 @@ class DynamicBatcher(Generic[S]):
         self._cond = threading.Condition()
         self.history: collections.deque[int] = collections.deque(maxlen=1024)
         """Rows of each batch run, newest last (for tests and diagnostics)."""
+        self._size_counts: collections.Counter[int] = collections.Counter()
 
     @property
     def pending_rows(self) -> int:
         """Rows waiting for a slot now."""
         with self._cond:
             return len(self._pending)
+
+    def batch_size_counts(self) -> dict[int, int]:
+        """Batches run so far, by rows per batch, since this batcher was made (for metrics)."""
+        with self._cond:
+            return dict(self._size_counts)
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
@@ -162,6 +168,7 @@ class DynamicBatcher(Generic[S]):
         hidden = self._infer(slot, batch)
         self.history.append(len(chosen))
         with self._cond:
+            self._size_counts[len(chosen)] += 1
             for row in chosen:
                 if row.job.out is None and row.job.error is None:
                     row.job.allocate(hidden.shape[-1])
