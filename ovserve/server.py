@@ -29,6 +29,7 @@ from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
 from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
+from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
 from ovserve.security.tls import server_ssl_context
@@ -56,11 +57,15 @@ class Server:
     """An async context manager that runs ovserve until stopped.
 
     Ports of 0 are bound to free ports; read them back from `rest_port` / `grpc_port`.
+
+    Raises:
+        ConfigError: the workspace is invalid, or so are its or the flags' metrics settings.
     """
 
     def __init__(self, config: ServerConfig, workspace: Workspace | None = None) -> None:
         self.config = config
         self.workspace = workspace if workspace is not None else workspace_from_config(config)
+        families = enabled_families(config, self.workspace)
         # Before any graph loads: feature-extraction nodes read these defaults at load.
         set_defaults(
             BatchSettings(
@@ -74,10 +79,18 @@ class Server:
         self.repository = Repository(
             self.workspace, shared_core(config.cache_dir), GraphLoader(self._executor)
         )
+        # One guard for both front ends: the in-flight bound of a servable counts both protocols.
+        self.guard = RequestGuard(config.limits, on_refused=self._refused if families is not None else None)
+        # Private registry per server (`ovserve.metrics`); None when metrics are off.
+        self.metrics: Metrics | None = None
+        if families is not None:
+            self.metrics = Metrics(families, self.repository, self.guard.inflight_counts)
         # One data plane under both front ends: they answer the same request identically.
-        self.dataplane = DataPlane(self.repository)
-        # One guard too: the in-flight bound of a servable counts both protocols.
-        self.guard = RequestGuard(config.limits)
+        self.dataplane = (
+            MeteredDataPlane(self.repository, self.metrics)
+            if self.metrics is not None
+            else DataPlane(self.repository)
+        )
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -91,7 +104,7 @@ class Server:
         config = self.config
         scheme = "TLS" if config.tls is not None else "plain text"
         if config.rest_port is not None:
-            app = make_app(self.repository, self.dataplane, config, self.guard)
+            app = make_app(self.repository, self.dataplane, config, self.guard, self.metrics)
             self._runner = web.AppRunner(
                 app, access_log=None, shutdown_timeout=config.shutdown_timeout_seconds
             )
@@ -104,7 +117,7 @@ class Server:
             self.rest_port = _bound_port(site)
             log.info("REST server listening on %s:%d (%s)", config.rest_bind_address, self.rest_port, scheme)
         if config.grpc_port is not None:
-            self._grpc = make_server(config, self.dataplane, self.guard)
+            self._grpc = make_server(config, self.dataplane, self.guard, metrics=self.metrics is not None)
             address = f"{config.grpc_bind_address}:{config.grpc_port}"
             self.grpc_port = bind(self._grpc, address, config.tls)
             await self._grpc.start()
@@ -140,6 +153,10 @@ class Server:
         await asyncio.to_thread(self.repository.close)
         await asyncio.to_thread(self._executor.shutdown)
 
+    def _refused(self, servable: str) -> None:
+        if self.metrics is not None:
+            self.metrics.refused(servable)
+
     async def __aenter__(self) -> Server:
         await self.start()
         return self
@@ -173,10 +190,11 @@ async def _serve_until_signalled(server: Server) -> None:
 
 
 def run_server(config: ServerConfig) -> int:
-    """Run until SIGINT/SIGTERM. Returns the process exit code (1: invalid workspace)."""
+    """Run until SIGINT/SIGTERM. Returns the process exit code (1: invalid workspace or metrics)."""
     configure_logging(config.log_level, config.log_path)
     try:
         workspace = workspace_from_config(config)
+        enabled_families(config, workspace)
     except ConfigError as exc:
         log.error("%s", exc)
         return 1

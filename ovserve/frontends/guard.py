@@ -12,6 +12,8 @@ One `RequestGuard` lives in the server; both front ends pass every inference cal
   `DeadlineExceeded` (504 / DEADLINE_EXCEEDED). The work already handed to a graph or model thread is not
   interrupted (the data plane has no cancellation); its slot is freed when the answer goes out.
 * Inputs per request: `check_inputs` refuses more documents than `max_inputs_per_request`.
+* Metrics: `on_refused(servable)` is told of every refusal; `inflight_counts` is the
+  admission depth per servable, safe to read from any thread.
 """
 
 from __future__ import annotations
@@ -47,13 +49,21 @@ def implausible_shape(shape: tuple[int, ...]) -> bool:
 class RequestGuard:
     """Admission, timeout and batch-size limits of the front ends."""
 
-    def __init__(self, limits: RequestLimits | None = None) -> None:
+    def __init__(
+        self, limits: RequestLimits | None = None, on_refused: Callable[[str], None] | None = None
+    ) -> None:
         self.limits = limits if limits is not None else RequestLimits()
         self._inflight: dict[str, int] = {}
+        self._on_refused = on_refused
 
     def inflight(self, servable: str) -> int:
         """Requests of `servable` being served now."""
         return self._inflight.get(servable, 0)
+
+    def inflight_counts(self) -> dict[str, int]:
+        """Requests being served now, per busy servable. Any thread: copying a dict of str to
+        int runs no Python code, so the loop cannot change it half-way (the GIL)."""
+        return self._inflight.copy()
 
     def check_inputs(self, count: int) -> None:
         """Raises `InvalidArgument` when one request carries more than the allowed inputs."""
@@ -76,6 +86,8 @@ class RequestGuard:
         limit = self.limits.inflight_limit(servable)
         count = self._inflight.get(servable, 0)
         if limit and count >= limit:
+            if self._on_refused is not None:
+                self._on_refused(servable)
             raise ResourceExhausted(
                 f"Servable {servable} is overloaded: {limit} requests already in flight; "
                 f"retry after {RETRY_AFTER_SECONDS} s"

@@ -12,7 +12,7 @@ import grpc
 
 from ovserve.config import ServerConfig, TlsSettings
 from ovserve.dataplane import DataPlane
-from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInterceptor
+from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInterceptor, MetricsInterceptor
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
 from ovserve.frontends.guard import RequestGuard
@@ -39,11 +39,18 @@ def add_services(server: grpc.aio.Server, dataplane: DataPlane, guard: RequestGu
     add_servicer(server, KServeServicer(dataplane, guard))
 
 
-def make_server(config: ServerConfig, dataplane: DataPlane, guard: RequestGuard) -> grpc.aio.Server:
-    """A server with the configured message limits, API key and access log, services added."""
+def make_server(
+    config: ServerConfig, dataplane: DataPlane, guard: RequestGuard, *, metrics: bool = False
+) -> grpc.aio.Server:
+    """A server with the configured message limits, API key and access log, services added.
+
+    With `metrics`, every RPC is labelled for `ovserve.metrics` (see `MetricsInterceptor`).
+    """
     interceptors: list[grpc.aio.ServerInterceptor] = []
     if config.access_log:
         interceptors.append(AccessLogInterceptor())
+    if metrics:
+        interceptors.append(MetricsInterceptor())
     if config.api_key:
         # Last, so that a refused call is still logged by the access log.
         interceptors.append(ApiKeyInterceptor(ApiKey(config.api_key)))

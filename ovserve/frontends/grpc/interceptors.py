@@ -1,9 +1,10 @@
-"""gRPC server interceptors: API key and access log (the REST middleware's counterparts).
+"""gRPC server interceptors: API key, access log, metrics labels (the REST middleware's counterparts).
 
 `ApiKeyInterceptor` refuses every RPC but `ServerLive`/`ServerReady` without metadata
 `authorization: Bearer <key>` (UNAUTHENTICATED, before the request is decoded).
 `AccessLogInterceptor` echoes or creates `x-request-id` (initial metadata) and logs one JSON
 line per unary RPC on `ovserve.access`; a stream is logged once, when it ends.
+`MetricsInterceptor` labels each RPC for `ovserve.metrics` (api KServe, interface gRPC).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
 from ovserve.frontends.request_ids import request_id_of
+from ovserve.metrics import CALL, grpc_call
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 
 access_log = logging.getLogger("ovserve.access")
@@ -85,6 +87,40 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 _log(method, request_id, code, started, context.peer())
 
         return handler._replace(unary_unary=logged)
+
+
+class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Sets `ovserve.metrics.CALL` for the RPC; the data plane and the guard record under it.
+
+    grpc.aio runs every RPC in a task of its own, so the value set here is seen by exactly
+    this RPC's handler (a stream's requests included) and by nothing else.
+    """
+
+    async def intercept_service(
+        self, continuation: Continuation, details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        if handler is None:
+            return handler
+        call = grpc_call(_method_name(details))
+        if handler.unary_unary is not None:
+            unary = handler.unary_unary
+
+            async def labelled(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                CALL.set(call)
+                return await unary(request, context)
+
+            return handler._replace(unary_unary=labelled)
+        if handler.stream_stream is not None:
+            stream = handler.stream_stream
+
+            async def labelled_stream(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+                CALL.set(call)
+                async for response in stream(requests, context):
+                    yield response
+
+            return handler._replace(stream_stream=labelled_stream)
+        return handler
 
 
 def _log(method: str, request_id: str, code: Any, started: float, peer: str) -> None:

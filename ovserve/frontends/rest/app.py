@@ -9,8 +9,15 @@ from ovserve.dataplane import DataPlane
 from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, openapi, tfs
 from ovserve.frontends.rest.errors import error_middleware
-from ovserve.frontends.rest.middleware import access_middleware, auth_middleware, cors_middleware
+from ovserve.frontends.rest.middleware import (
+    METRICS,
+    access_middleware,
+    auth_middleware,
+    cors_middleware,
+    metrics_middleware,
+)
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS, DATAPLANE, GUARD, REPOSITORY
+from ovserve.metrics import Metrics
 from ovserve.repository import Repository
 from ovserve.security.api_key import ApiKey
 
@@ -20,6 +27,7 @@ def make_app(
     dataplane: DataPlane,
     config: ServerConfig | None = None,
     guard: RequestGuard | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     """The REST application over one repository and the data plane serving it.
 
@@ -27,12 +35,21 @@ def make_app(
     (shared with gRPC when the server passes one). Route tables are added in an order where
     the specific routes come before the catch-all V3 dispatcher.
 
+    With `metrics`, `GET /metrics` serves them and requests are labelled for them; without,
+    it answers 400 `Invalid request URL` as OVMS does.
+
     OVMS sets a 1 GB body limit; ovserve's default is `RequestLimits.max_body_bytes` (64 MiB,
     `--max_request_bytes`), enough for thousands of pre-tokenized documents. Larger: 413.
     """
     config = config if config is not None else ServerConfig()
     app = web.Application(
-        middlewares=[access_middleware, cors_middleware, error_middleware, auth_middleware],
+        middlewares=[
+            access_middleware,
+            cors_middleware,
+            error_middleware,
+            auth_middleware,
+            metrics_middleware,
+        ],
         client_max_size=config.limits.max_body_bytes,
     )
     app[REPOSITORY] = repository
@@ -42,6 +59,8 @@ def make_app(
     app[ACCESS_LOG] = config.access_log
     if config.api_key:
         app[API_KEY] = ApiKey(config.api_key)
+    if metrics is not None:
+        app[METRICS] = metrics
     app.router.add_routes(health.ROUTES)
     app.router.add_routes(config_api.ROUTES)
     app.router.add_routes(tfs.ROUTES)

@@ -1,28 +1,35 @@
-"""REST middleware around the error mapping: access log, CORS, API key.
+"""REST middleware around the error mapping: access log, CORS, API key, metrics.
 
 Order (outermost first): `access_middleware` (request id, `X-Total-Time`, one log line) →
 `cors_middleware` (headers on every answer, `OPTIONS` preflight 200) → `error_middleware`
 (taxonomy → HTTP, in `errors.py`) → `auth_middleware` (raises `Unauthenticated`, so the
-401 gets the route's error body shape). Health routes and preflights never need the key.
+401 gets the route's error body shape) → `metrics_middleware` (serves `GET /metrics`, labels
+the request for `ovserve.metrics`). Health routes and preflights never need the key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 
 from aiohttp import web
 
+from ovserve.errors import InvalidArgument
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.frontends.rest.errors import Handler
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS
+from ovserve.metrics import CALL, CONTENT_TYPE, Metrics, rest_call
 
 access_log = logging.getLogger("ovserve.access")
 
 REQUEST_ID = "X-Request-Id"
 TOTAL_TIME = "X-Total-Time"
 OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready"})
+METRICS_PATH = "/metrics"
+METRICS = web.AppKey("metrics", Metrics)
+"""Present only when metrics are on."""
 
 
 @web.middleware
@@ -79,3 +86,28 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if key is not None and request.path not in OPEN_PATHS:
         key.check(request.headers.get("Authorization"))
     return await handler(request)
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """`GET /metrics`, and the OVMS labels (`ovserve.metrics.context`) of every other request.
+
+    `/metrics` is answered here rather than by a route so that it exists only as OVMS has it:
+    with metrics off it is `400 Invalid request URL` (OVMS's answer), and it is not part of
+    the API that `/openapi.json` documents. The text is rendered on a worker thread.
+    """
+    metrics = request.app.get(METRICS)
+    if request.path == METRICS_PATH:
+        if metrics is None:
+            raise InvalidArgument("Invalid request URL")
+        if request.method != "GET":
+            raise web.HTTPMethodNotAllowed(request.method, ["GET"])
+        body = await asyncio.to_thread(metrics.render)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+    if metrics is None:
+        return await handler(request)
+    token = CALL.set(rest_call(request.method, request.path))
+    try:
+        return await handler(request)
+    finally:
+        CALL.reset(token)

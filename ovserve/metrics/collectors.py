@@ -1,0 +1,119 @@
+"""Families read when `/metrics` is scraped, not recorded per request.
+
+Streams and infer-request counts are properties of the compiled models; the admission depth
+is the guard's own bookkeeping; batch sizes are counted by each graph's `DynamicBatcher`.
+Reading them at scrape time costs nothing on the request path.
+
+`ScrapeCollector.collect` runs on the rendering thread, never on the event loop: everything it
+reads is thread-safe (the model manager and graph table take their locks, the batcher copies
+its counts under its lock, `inflight` copies a dict).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterator, Mapping
+
+from prometheus_client.metrics_core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from calculators.batching import DynamicBatcher
+from ovserve.errors import OvserveError
+from ovserve.metrics.families import FAMILIES
+from ovserve.models.manager import LoadedModelVersion
+from ovserve.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+class ScrapeCollector(Collector):
+    """Yields the enabled scrape-time families (`ovms_streams`, `ovms_infer_req_queue_size`,
+    `ovserve_admission_queue_depth`, `ovserve_batch_size`)."""
+
+    def __init__(
+        self, enabled: frozenset[str], repository: Repository, inflight: Callable[[], Mapping[str, int]]
+    ) -> None:
+        self._enabled = enabled
+        self._repository = repository
+        self._inflight = inflight
+        # Compiled-model properties never change; ask OpenVINO once per loaded version.
+        self._properties: weakref.WeakKeyDictionary[LoadedModelVersion, tuple[int, int]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        if {"ovms_streams", "ovms_infer_req_queue_size"} & self._enabled:
+            yield from self._model_gauges()
+        if "ovserve_admission_queue_depth" in self._enabled:
+            family = _gauge("ovserve_admission_queue_depth")
+            inflight = self._inflight()
+            # Every configured servable, 0 when idle; names that are not (yet) known get no
+            # series, since a client can send any name.
+            for name in sorted(self._repository.statuses()):
+                family.add_metric([name], inflight.get(name, 0))
+            yield family
+        if "ovserve_batch_size" in self._enabled:
+            yield self._batch_sizes()
+
+    def _model_gauges(self) -> Iterator[Metric]:
+        streams = _gauge("ovms_streams")
+        queue = _gauge("ovms_infer_req_queue_size")
+        models = self._repository.models
+        for name in models.names():
+            for loaded in models.served(name):
+                stream_count, requests = self._model_properties(loaded)
+                labels = [name, str(loaded.version)]
+                streams.add_metric(labels, stream_count)
+                queue.add_metric(labels, requests)
+        if "ovms_streams" in self._enabled:
+            yield streams
+        if "ovms_infer_req_queue_size" in self._enabled:
+            yield queue
+
+    def _model_properties(self, loaded: LoadedModelVersion) -> tuple[int, int]:
+        known = self._properties.get(loaded)
+        if known is None:
+            try:
+                known = (
+                    int(loaded.compiled.get_property("NUM_STREAMS")),
+                    int(loaded.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")),
+                )
+            except (RuntimeError, TypeError, ValueError):
+                log.debug("model %s version %d reports no stream count", loaded.name, loaded.version)
+                known = (0, 0)
+            self._properties[loaded] = known
+        return known
+
+    def _batch_sizes(self) -> Metric:
+        spec = FAMILIES["ovserve_batch_size"]
+        family = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
+        for name in sorted(self._repository.graphs.names()):
+            counts: dict[int, int] = {}
+            for batcher in self._batchers(name):
+                for rows, batches in batcher.batch_size_counts().items():
+                    counts[rows] = counts.get(rows, 0) + batches
+            if not counts:
+                continue
+            buckets = [
+                (str(bound), sum(n for rows, n in counts.items() if rows <= bound)) for bound in spec.buckets
+            ]
+            buckets.append(("+Inf", sum(counts.values())))
+            family.add_metric([name], buckets, sum_value=sum(rows * n for rows, n in counts.items()))
+        return family
+
+    def _batchers(self, name: str) -> list[DynamicBatcher[object]]:
+        """The batchers of the loaded graph `name` (node states that carry one)."""
+        try:
+            graph = self._repository.graph(name)
+        except OvserveError:
+            return []
+        loaded = getattr(graph, "_loaded", None)  # `ovserve.graph.runner.Graph` keeps node state here
+        states = getattr(loaded, "node_state", {})
+        found = [getattr(state, "batcher", None) for state in states.values()]
+        return [b for b in found if isinstance(b, DynamicBatcher)]
+
+
+def _gauge(name: str) -> GaugeMetricFamily:
+    spec = FAMILIES[name]
+    return GaugeMetricFamily(spec.name, spec.help, labels=spec.labels)

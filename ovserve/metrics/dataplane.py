@@ -1,0 +1,90 @@
+"""`MeteredDataPlane`: the data plane, with each graph run and model inference recorded.
+
+The server uses it instead of `DataPlane` when metrics are on, so that the data plane itself
+stays free of metrics code and costs nothing extra when they are off. Both front ends call
+the same two methods for every inference, so this is the one place where outcomes, times and
+token counts are seen; the labels of the protocol come from `context.CALL`.
+
+Recorded here:
+
+* `embeddings` (every graph run: OpenAI routes, and KServe infer on a graph through `infer`):
+  `ovms_requests_accepted`, then `ovms_responses` or `ovms_graph_error`,
+  `ovms_graph_processing_time_us`, `ovms_current_graphs`, `ovserve_prompt_tokens_total`.
+* `infer` on a graph, refused by the data plane's input checks before the graph ran:
+  `ovms_requests_rejected`.
+* `infer` on a plain model: `ovms_requests_success`/`_fail`, `ovms_request_time_us` (from the
+  front end's start), `ovms_inference_time_us` (the data plane's run, worker-thread hand-off
+  included), `ovms_current_requests`, `ovms_infer_req_active`.
+
+Unknown names and versions get no series: their errors pass through unrecorded.
+"""
+
+from __future__ import annotations
+
+import time
+from contextvars import ContextVar
+
+from ovserve.dataplane import DataPlane, EmbeddingsPayload
+from ovserve.errors import InvalidArgument, OvserveError
+from ovserve.metrics.context import current_call
+from ovserve.metrics.recorder import Metrics
+from ovserve.repository import Repository
+from ovserve.types import EmbeddingsResult, InferRequest, InferResponse
+
+# Set when a graph run starts inside `infer`, so that `infer` can tell a refused request.
+_GRAPH_RAN: ContextVar[bool] = ContextVar("ovserve_metrics_graph_ran", default=False)
+
+
+class MeteredDataPlane(DataPlane):
+    """`DataPlane` plus recording into `metrics`; same contract, same errors."""
+
+    def __init__(self, repository: Repository, metrics: Metrics) -> None:
+        super().__init__(repository)
+        self.metrics = metrics
+
+    async def embeddings(
+        self, model: str, payload: EmbeddingsPayload, *, dimensions: int | None = None
+    ) -> EmbeddingsResult:
+        self.graph(model)  # NotFound / Unavailable: not a run of a known graph, nothing to record
+        _GRAPH_RAN.set(True)
+        call = current_call()
+        self.metrics.graph_started(model, call)
+        started = time.perf_counter()
+        tokens: int | None = None
+        try:
+            result = await super().embeddings(model, payload, dimensions=dimensions)
+            tokens = result.prompt_tokens
+            return result
+        finally:
+            self.metrics.graph_finished(model, call, time.perf_counter() - started, prompt_tokens=tokens)
+
+    async def infer(self, request: InferRequest) -> InferResponse:
+        if self.repository.is_graph(request.model):
+            return await self._infer_graph_metered(request)
+        try:
+            version = str(self.repository.models.resolve(request.model, request.version).version)
+        except OvserveError:
+            return await super().infer(request)  # raises the same error, unrecorded
+        call = current_call()
+        self.metrics.model_started(request.model, version)
+        started = time.perf_counter()
+        ok = False
+        try:
+            response = await super().infer(request)
+            ok = True
+            return response
+        finally:
+            ended = time.perf_counter()
+            front = call.started if call is not None and call.started is not None else started
+            self.metrics.model_finished(request.model, version, call, ended - started, ended - front, ok)
+
+    async def _infer_graph_metered(self, request: InferRequest) -> InferResponse:
+        token = _GRAPH_RAN.set(False)
+        try:
+            return await super().infer(request)
+        except InvalidArgument:
+            if not _GRAPH_RAN.get():
+                self.metrics.graph_rejected(request.model, current_call())
+            raise
+        finally:
+            _GRAPH_RAN.reset(token)

@@ -1,0 +1,159 @@
+"""`Metrics`: the families of one server, in its own registry, and the calls that move them.
+
+One `Metrics` per `Server`, each with a private `CollectorRegistry` (never the process-wide
+default: tests run several servers in one process). Families switched off by `metrics_list`
+are never created, and every recording method checks for that first.
+
+Threading: recording methods are called on the event loop (the data plane and the admission
+guard live there). Each is a few dictionary look-ups and an increment under
+prometheus_client's short per-series lock; no lock is held across an await. `render` runs the
+scrape-time collectors and formats the text; call it off the loop (`asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
+
+from ovserve.errors import OvserveError
+from ovserve.metrics.collectors import ScrapeCollector
+from ovserve.metrics.context import Call, current_call
+from ovserve.metrics.exposition import render
+from ovserve.metrics.families import FAMILIES
+from ovserve.repository import Repository
+
+# Families whose values are read when scraped (see `collectors`); the rest are event-driven.
+SCRAPED = frozenset(
+    {"ovms_streams", "ovms_infer_req_queue_size", "ovserve_admission_queue_depth", "ovserve_batch_size"}
+)
+US = 1_000_000
+
+
+class Metrics:
+    """The enabled families of one server and the events that move them.
+
+    Args:
+        enabled: family names to export (see `families.select`).
+        repository: read at scrape time for model streams and graph batch sizes.
+        inflight: admitted requests per servable now (`RequestGuard.inflight_counts`); read
+            at scrape time from the rendering thread, so it must be safe to call from there.
+    """
+
+    def __init__(
+        self,
+        enabled: frozenset[str],
+        repository: Repository,
+        inflight: Callable[[], Mapping[str, int]] | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.registry = CollectorRegistry(auto_describe=False)
+        self._repository = repository
+        self._series: dict[str, MetricWrapperBase] = {}
+        for name in sorted(enabled - SCRAPED):
+            family = FAMILIES[name]
+            if family.kind == "counter":
+                self._series[name] = Counter(name, family.help, family.labels, registry=self.registry)
+            elif family.kind == "gauge":
+                self._series[name] = Gauge(name, family.help, family.labels, registry=self.registry)
+            else:
+                self._series[name] = Histogram(
+                    name, family.help, family.labels, registry=self.registry, buckets=family.buckets
+                )
+        self.registry.register(ScrapeCollector(enabled & SCRAPED, repository, inflight or dict))
+
+    def render(self) -> bytes:
+        """The Prometheus text of every enabled family. Blocking: call off the event loop."""
+        return render(self.registry)
+
+    # -- graphs -------------------------------------------------------------------------------
+
+    def graph_started(self, name: str, call: Call | None) -> None:
+        """A graph run for `name` begins (the request passed admission and its checks)."""
+        self._inc("ovms_current_graphs", name)
+        if call is not None and call.inference:
+            self._inc("ovms_requests_accepted", call.api, call.interface, call.method, name)
+
+    def graph_finished(
+        self, name: str, call: Call | None, seconds: float, *, prompt_tokens: int | None
+    ) -> None:
+        """The run ended: `prompt_tokens` is its usage, or None when the graph failed."""
+        self._inc("ovms_current_graphs", name, amount=-1)
+        if prompt_tokens is not None:
+            self._inc("ovserve_prompt_tokens_total", name, amount=prompt_tokens)
+        if call is None or not call.inference:
+            return
+        outcome = "ovms_responses" if prompt_tokens is not None else "ovms_graph_error"
+        self._inc(outcome, call.api, call.interface, call.method, name)
+        self._observe("ovms_graph_processing_time_us", seconds * US, name, call.method)
+
+    def graph_rejected(self, name: str, call: Call | None) -> None:
+        """A request for graph `name` was refused before the graph ran (overload, bad inputs)."""
+        if call is not None and call.inference:
+            self._inc("ovms_requests_rejected", call.api, call.interface, call.method, name)
+
+    # -- models -------------------------------------------------------------------------------
+
+    def model_started(self, name: str, version: str) -> None:
+        self._inc("ovms_current_requests", name, version)
+        self._inc("ovms_infer_req_active", name, version)
+
+    def model_finished(
+        self,
+        name: str,
+        version: str,
+        call: Call | None,
+        infer_seconds: float,
+        request_seconds: float,
+        ok: bool,
+    ) -> None:
+        """One inference of model `name` ended; `request_seconds` counts from the front end's start."""
+        self._inc("ovms_current_requests", name, version, amount=-1)
+        self._inc("ovms_infer_req_active", name, version, amount=-1)
+        if ok:
+            self._observe("ovms_inference_time_us", infer_seconds * US, name, version)
+        if call is None or not call.inference:
+            return
+        self._inc(
+            "ovms_requests_success" if ok else "ovms_requests_fail",
+            call.api,
+            call.interface,
+            call.method,
+            name,
+            version,
+        )
+        self._observe("ovms_request_time_us", request_seconds * US, call.interface, name, version)
+
+    def model_refused(self, name: str, call: Call | None) -> None:
+        """A request for model `name` was refused at admission: it counts as failed."""
+        if call is None or not call.inference:
+            return
+        try:
+            version = str(self._repository.models.resolve(name).version)
+        except OvserveError:
+            return  # unknown names get no series (they would be unbounded)
+        self._inc("ovms_requests_fail", call.api, call.interface, call.method, name, version)
+
+    # -- admission (RequestGuard) -------------------------------------------------------------
+
+    def refused(self, servable: str) -> None:
+        """The admission guard refused a request for `servable` (it had its limit in flight)."""
+        call = current_call()
+        if self._repository.is_graph(servable):
+            self.graph_rejected(servable, call)
+        else:
+            self.model_refused(servable, call)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _inc(self, family: str, *labels: str, amount: float = 1) -> None:
+        """Add `amount` to a counter (never negative) or a gauge, if the family is enabled."""
+        series = self._series.get(family)
+        if series is not None:
+            series.labels(*labels).inc(amount)  # type: ignore[attr-defined]
+
+    def _observe(self, family: str, value: float, *labels: str) -> None:
+        series = self._series.get(family)
+        if series is not None:
+            series.labels(*labels).observe(value)  # type: ignore[attr-defined]
