@@ -7,7 +7,8 @@ which are decoded straight into float32 arrays.
 
 The evaluation needs no download: a bundled BEIR-layout task (`data/`: 20 documents, 10 queries,
 graded relevance judgments) is ranked by cosine similarity and scored with nDCG@10, Recall@k
-and MRR@10, computed here the way trec_eval / pytrec_eval (which MTEB uses) compute them.
+and MRR@10, computed here the way trec_eval / pytrec_eval (which MTEB uses) compute them,
+beside a TF-IDF word-overlap ranking of the same task for scale.
 
     .venv/bin/python examples/mteb_style_eval/evaluate.py
     .venv/bin/python examples/mteb_style_eval/evaluate.py --batch_size 4 --per_query
@@ -20,7 +21,9 @@ import base64
 import csv
 import json
 import math
+import re
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +177,26 @@ def rank_corpus(encoder: OpenAIEncoder, task: RetrievalTask, batch_size: int) ->
     return {q: [doc_ids[i] for i in order[row]] for row, q in enumerate(query_ids)}
 
 
+def tfidf_rank_corpus(task: RetrievalTask) -> dict[str, list[str]]:
+    """The same rankings by TF-IDF word overlap: the floor a semantic model should clear."""
+    words = [re.findall(r"\w+", f"{d['title']} {d['text']}".lower()) for d in task.corpus.values()]
+    document_frequency = Counter(word for text in words for word in set(text))
+    idf = {word: math.log((len(words) + 1) / (count + 1)) for word, count in document_frequency.items()}
+
+    def vector(text: list[str]) -> dict[str, float]:
+        weights = {word: count * idf.get(word, 0.0) for word, count in Counter(text).items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {word: w / norm for word, w in weights.items()}
+
+    documents = dict(zip(task.corpus, map(vector, words), strict=True))
+    rankings = {}
+    for q in (q for q in task.queries if q in task.qrels):
+        query = vector(re.findall(r"\w+", task.queries[q].lower()))
+        score = {d: sum(w * doc.get(word, 0.0) for word, w in query.items()) for d, doc in documents.items()}
+        rankings[q] = sorted(documents, key=lambda d: -score[d])  # stable: ties keep corpus order
+    return rankings
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -215,17 +238,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     metrics = [("nDCG@10", ndcg_at, 10), ("Recall@1", recall_at, 1), ("Recall@3", recall_at, 3)]
     metrics += [("Recall@10", recall_at, 10), ("MRR@10", mrr_at, 10)]
     names = [name for name, _, _ in metrics]
-    per_query = {
-        q: {name: metric(ranking, task.qrels[q], k) for name, metric, k in metrics}
-        for q, ranking in rankings.items()
-    }
+
+    def score(rankings: Mapping[str, list[str]]) -> dict[str, dict[str, float]]:
+        return {
+            q: {name: metric(ranking, task.qrels[q], k) for name, metric, k in metrics}
+            for q, ranking in rankings.items()
+        }
+
+    per_query = score(rankings)
+    baseline = score(tfidf_rank_corpus(task))
     if args.per_query:
         print(f"{'query':6} " + " ".join(f"{name:>9}" for name in names) + "  top 3")
         for q, values in per_query.items():
             cells = " ".join(f"{values[name]:9.3f}" for name in names)
             print(f"{q:6} {cells}  {' '.join(rankings[q][:3])}")
+        print()
+    print(f"{'metric':10} {'model':>7} {'tf-idf':>7}")
     for name in names:
-        print(f"{name:10} {np.mean([values[name] for values in per_query.values()]):.4f}")
+        ours = np.mean([values[name] for values in per_query.values()])
+        words = np.mean([values[name] for values in baseline.values()])
+        print(f"{name:10} {ours:7.4f} {words:7.4f}")
     return 0
 
 
