@@ -12,6 +12,7 @@ minus the number of special tokens the tokenizer adds.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 # The value openvino_tokenizers itself uses for "do not truncate" (int32 max minus headroom).
 NO_TRUNCATION = 2**31 - 1 - 64
 _OUTPUTS = ("input_ids", "attention_mask", "token_type_ids")
+VARIANT_CACHE_SIZE = 8
+_VARIANT_LOCK = threading.Lock()
+_VARIANTS: OrderedDict[tuple[int, int, int | None], tuple[object, object, InferRequestPool]] = OrderedDict()
 
 
 def set_truncation(tokenizer: openvino.Model, content_max: int, *, where: str) -> openvino.Model:
@@ -62,6 +66,34 @@ def set_truncation(tokenizer: openvino.Model, content_max: int, *, where: str) -
     return model
 
 
+def compiled_variant(
+    core: openvino.Core, tokenizer: openvino.Model, content_max: int | None, *, where: str
+) -> InferRequestPool:
+    """`tokenizer` compiled for CPU with its cut set to `content_max` (None: as converted).
+
+    Compiled variants are cached (the last `VARIANT_CACHE_SIZE`), so reloading a graph whose
+    tokenizer did not change (e.g. after a new version of its embeddings model) compiles
+    nothing. A cached variant keeps its source model alive until it is evicted.
+
+    Raises:
+        ConfigError: as `set_truncation`.
+    """
+    # Keyed by identity, with the objects kept in the entry so that an id is never reused.
+    key = (id(core), id(tokenizer), content_max)
+    with _VARIANT_LOCK:
+        hit = _VARIANTS.get(key)
+        if hit is not None:
+            _VARIANTS.move_to_end(key)
+            return hit[2]
+    model = tokenizer if content_max is None else set_truncation(tokenizer, content_max, where=where)
+    pool = InferRequestPool(core.compile_model(model, "CPU"))
+    with _VARIANT_LOCK:
+        _VARIANTS[key] = (core, tokenizer, pool)
+        while len(_VARIANTS) > VARIANT_CACHE_SIZE:
+            _VARIANTS.popitem(last=False)
+    return pool
+
+
 @dataclass(frozen=True, kw_only=True)
 class TokenizerSettings:
     """How a graph tokenizes strings.
@@ -93,26 +125,20 @@ class TextTokenizer:
         # The untruncated variant `split_rows` uses, and its special-token layout; made on demand.
         self._untruncated: InferRequestPool | None = None
         self._layout: tuple[int, int] | None = None
-        model = tokenizer
-        if settings.truncate is not None:
-            probe = TextTokenizer._pool(core, set_truncation(tokenizer, NO_TRUNCATION, where=where))
-            self._untruncated = probe
-            added = _encode(probe, [""]).length
-            content_max = settings.max_length - added
-            if content_max < 1:
-                raise ConfigError(
-                    f"{where}: max length {settings.max_length} leaves no room next to {added} special tokens"
-                )
-            model = set_truncation(
-                tokenizer, content_max if settings.truncate else NO_TRUNCATION, where=where
+        if settings.truncate is None:
+            self._requests = compiled_variant(core, tokenizer, None, where=where)
+            return
+        full = compiled_variant(core, tokenizer, NO_TRUNCATION, where=where)
+        self._untruncated = full
+        added = _encode(full, [""]).length
+        content_max = settings.max_length - added
+        if content_max < 1:
+            raise ConfigError(
+                f"{where}: max length {settings.max_length} leaves no room next to {added} special tokens"
             )
-        self._requests = TextTokenizer._pool(core, model)
-        if settings.truncate is False:
-            self._untruncated = self._requests
-
-    @staticmethod
-    def _pool(core: openvino.Core, model: openvino.Model) -> InferRequestPool:
-        return InferRequestPool(core.compile_model(model, "CPU"))
+        self._requests = (
+            compiled_variant(core, tokenizer, content_max, where=where) if settings.truncate else full
+        )
 
     def encode(self, texts: Sequence[str]) -> TokenBatch:
         """Tokenize the batch together (padded to the longest row) and apply the length rule.
@@ -139,10 +165,10 @@ class TextTokenizer:
         with self._lock:
             if self._untruncated is None:
                 try:
-                    model = set_truncation(self._source, NO_TRUNCATION, where=self._where)
+                    full = compiled_variant(self._core, self._source, NO_TRUNCATION, where=self._where)
                 except ConfigError:  # no Truncate operation: the tokenizer never cuts
-                    model = self._source
-                self._untruncated = TextTokenizer._pool(self._core, model)
+                    full = self._requests
+                self._untruncated = full
             if self._layout is None:
                 # "" gives only the special tokens; "a" adds content between them, so the common
                 # prefix of the two is what goes before the content.

@@ -12,6 +12,12 @@ from ovserve.lifecycle.reload import ReloadError, ReloadOutcome
 
 log = logging.getLogger(__name__)
 
+# A new version directory gets its second look this long after the first, inside the same pass,
+# instead of one poll later: a finished copy starts loading within one poll period. A copy that
+# pauses longer than this between files may be tried early; its load then fails (or its listing
+# changes) and it is retried once the directory changes again, so it is never served half-written.
+SETTLE_PAUSE_SECONDS = 0.25
+
 
 class Reloadable(Protocol):
     def reload(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome: ...
@@ -42,8 +48,9 @@ class Watcher:
         while True:
             await asyncio.sleep(self.period)
             # Shielded: a pass holds the reload lock on its thread; stop() waits for it instead.
+            pause = min(SETTLE_PAUSE_SECONDS, self.period / 4)
             self._pass = asyncio.ensure_future(
-                asyncio.to_thread(self._repository.reload, retry_failed_config=False)
+                asyncio.to_thread(self._repository.reload, pause=pause, retry_failed_config=False)
             )
             try:
                 await asyncio.shield(self._pass)

@@ -69,3 +69,27 @@ def test_set_truncation_needs_a_truncate_operation() -> None:
     text = opset13.parameter([-1], ov.Type.string, name="text")
     with pytest.raises(ConfigError, match="no Truncate operation"):
         set_truncation(ov.Model([opset13.shape_of(text)], [text], "toy"), 10, where="n")
+
+
+def test_compiled_variants_are_reused_across_loads(convert: Callable[..., ov.Model]) -> None:
+    """A graph reload with an unchanged tokenizer compiles nothing (the cache is bounded)."""
+    from calculators import ov_tokenizer
+
+    model, other = convert(), convert()
+    core = default_core()
+    first = ov_tokenizer.compiled_variant(core, model, 100, where="n")
+    assert ov_tokenizer.compiled_variant(core, model, 100, where="n") is first
+    assert ov_tokenizer.compiled_variant(core, model, 50, where="n") is not first
+    assert ov_tokenizer.compiled_variant(core, other, 100, where="n") is not first
+    for limit in range(ov_tokenizer.VARIANT_CACHE_SIZE):
+        ov_tokenizer.compiled_variant(core, other, 10 + limit, where="n")
+    assert ov_tokenizer.compiled_variant(core, model, 100, where="n") is not first  # evicted
+    assert len(ov_tokenizer._VARIANTS) <= ov_tokenizer.VARIANT_CACHE_SIZE
+
+
+def test_a_reloaded_tokenizer_node_tokenizes_the_same(convert: Callable[..., ov.Model]) -> None:
+    model = convert()
+    settings = TokenizerSettings(max_length=200, truncate=True)
+    first = TextTokenizer(default_core(), model, settings, where="n").encode(TEXTS)
+    again = TextTokenizer(default_core(), model, settings, where="n").encode(TEXTS)
+    assert np.array_equal(first.input_ids, again.input_ids)

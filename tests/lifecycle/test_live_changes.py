@@ -29,9 +29,10 @@ pytestmark = pytest.mark.slow
 
 TEXT = "The quick brown fox jumps over the lazy dog"
 SECOND = "second-graph"
-# Two polls to see the copy settle; compiling and warming up MiniLM fp32 plus reloading the
-# graph takes 1-3 s more on 2 busy cores (measured: 3.7 s from copy to switched answers).
-SWITCH_SECONDS = 2 * POLL_SECONDS + 6.0
+# One poll (plus the watcher's 0.25 s settle pause) to see the copy; compiling and warming up
+# MiniLM fp32 takes 1-2 s more on 2 busy cores, the graph reload ~0.1 s (its tokenizer is
+# cached). Measured from copy to switched answers: 2.2-3.6 s.
+SWITCH_SECONDS = 2 * POLL_SECONDS + 3.0
 
 Vector = npt.NDArray[np.float32]
 
@@ -110,17 +111,17 @@ async def test_live_changes_under_load_fail_no_request(tmp_path: Path) -> None:
             await eventually(lambda: _true(len(load.answers) >= 10), within=30)
             v1 = load.answers[0][1]
 
-            # 1. Version 2 (fp32) is copied in: answers switch within two polls (+ load time).
+            # 1. Version 2 (fp32) is copied in: answers switch after one poll + load time.
             shutil.copytree(fp32_embeddings, graph_dir(config) / "embeddings" / "2")
             copied = time.monotonic()
             switch = await eventually(lambda: _true(not same(load.answers[-1][1], v1)), within=SWITCH_SECONDS)
             v2 = load.answers[-1][1]
-            # The watcher noticed the settled copy (v2 shown, loading or loaded) within two polls;
+            # The watcher noticed the settled copy (v2 shown, loading or loaded) within one poll;
             # the rest of `switch` is compiling and warming up the model and reloading the graph.
             noticed = next(
                 at for at, body in zip(seen_at, history, strict=True) if "2" in states(body, EMBEDDINGS)
             )
-            assert noticed - copied <= 2 * POLL_SECONDS + 0.5, (noticed - copied, switch)
+            assert noticed - copied <= POLL_SECONDS + 1.0, (noticed - copied, switch)
             assert float(np.max(np.abs(v1 - v2))) > 1e-3
             await eventually(
                 lambda: _statuses_are(history, EMBEDDINGS, {"1": "END", "2": "AVAILABLE"}), within=5
