@@ -117,7 +117,7 @@ class Server:
             self.rest_port = _bound_port(site)
             log.info("REST server listening on %s:%d (%s)", config.rest_bind_address, self.rest_port, scheme)
         if config.grpc_port is not None:
-            self._grpc = make_server(config, self.dataplane, self.guard, metrics=self.metrics is not None)
+            self._grpc = make_server(config, self.dataplane, self.guard, self.metrics)
             address = f"{config.grpc_bind_address}:{config.grpc_port}"
             self.grpc_port = bind(self._grpc, address, config.tls)
             await self._grpc.start()

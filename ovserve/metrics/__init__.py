@@ -13,7 +13,7 @@ interceptor live in the front ends.
 
 from __future__ import annotations
 
-from ovserve.metrics.context import CALL, Call, current_call, grpc_call, rest_call
+from ovserve.metrics.context import CALL, Call, current_call, grpc_call, kserve_rest_target, rest_call
 from ovserve.metrics.dataplane import MeteredDataPlane
 from ovserve.metrics.exposition import CONTENT_TYPE
 from ovserve.metrics.families import DEFAULT, FAMILIES, INVALID_NAME, select
@@ -32,6 +32,7 @@ __all__ = [
     "current_call",
     "enabled_families",
     "grpc_call",
+    "kserve_rest_target",
     "rest_call",
     "select",
 ]

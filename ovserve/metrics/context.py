@@ -8,11 +8,14 @@ into every coroutine it awaits, at no cost to code that does not look.
 
 from __future__ import annotations
 
+import re
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 INFERENCE_METHODS = frozenset({"Unary", "ModelInfer", "ModelInferStream"})
+STATUS_METHODS = frozenset({"ModelMetadata", "ModelReady"})
+_KSERVE_PATH = re.compile(r"/v2/models/(?P<name>.+?)(?:/versions/(?P<version>[0-9]+))?(?:/ready|/infer)?/?")
 
 
 @dataclass(frozen=True)
@@ -30,8 +33,13 @@ class Call:
 
     @property
     def inference(self) -> bool:
-        """True for calls that run a model or a graph (request counters count only these)."""
+        """True for calls that run a model or a graph (recorded by the data plane)."""
         return self.method in INFERENCE_METHODS
+
+    @property
+    def status(self) -> bool:
+        """True for KServe metadata and readiness calls (recorded by the front ends' hooks)."""
+        return self.method in STATUS_METHODS
 
 
 CALL: ContextVar[Call | None] = ContextVar("ovserve_metrics_call", default=None)
@@ -54,6 +62,14 @@ def rest_call(method: str, path: str) -> Call | None:
                 "KServe", "REST", "ModelReady" if path.rstrip("/").endswith("/ready") else "ModelMetadata"
             )
     return None
+
+
+def kserve_rest_target(path: str) -> tuple[str, str | None] | None:
+    """(name, version or None) of a `/v2/models/{name}[/versions/{v}][/ready|/infer]` path."""
+    match = _KSERVE_PATH.fullmatch(path)
+    if match is None:
+        return None
+    return match["name"], match["version"]
 
 
 def grpc_call(rpc: str) -> Call:

@@ -3,8 +3,8 @@
 `prometheus_client.generate_latest` renames every counter `<name>_total` (samples and the
 `# TYPE` line) and adds `_created` samples. OVMS's exporter writes counters under their own
 name (`ovms_requests_success{…} 3`), and dashboards query those names, so this renderer
-keeps each family's configured name, drops `_created`, and writes integral numbers (values
-and `le` bounds) without a fraction, as OVMS does. Everything else (label escaping, float
+keeps each family's configured name, drops `_created` and empty labels, and writes integral
+numbers (values and `le` bounds) without a fraction, as OVMS does. Everything else (label escaping, float
 formatting) is prometheus_client's.
 """
 
@@ -43,7 +43,10 @@ def render(registry: CollectorRegistry) -> bytes:
 
 
 def _sample_line(name: str, sample: Sample) -> str:
-    labels = ",".join(f'{key}="{_escape(_label_value(key, value))}"' for key, value in sample.labels.items())
+    # An empty value is no label in Prometheus; OVMS leaves `version` out where it has none.
+    labels = ",".join(
+        f'{key}="{_escape(_label_value(key, value))}"' for key, value in sample.labels.items() if value
+    )
     return f"{name}{{{labels}}} {_number(sample.value)}\n" if labels else f"{name} {_number(sample.value)}\n"
 
 

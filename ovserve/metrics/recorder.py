@@ -135,6 +135,30 @@ class Metrics:
             return  # unknown names get no series (they would be unbounded)
         self._inc("ovms_requests_fail", call.api, call.interface, call.method, name, version)
 
+    # -- metadata and readiness -----------------------------------------------------------------
+
+    def status_answered(self, call: Call, name: str, version: str | None, ok: bool) -> None:
+        """A KServe ModelMetadata or ModelReady call for `name` (`version` as requested) ended.
+
+        As OVMS: graph series and ModelReady series have no `version`; ModelMetadata of a
+        model is counted under the version it describes. Unknown names and versions are not
+        counted.
+        """
+        label = ""
+        if not self._repository.is_graph(name):
+            versions = {str(s.version) for s in self._repository.models.statuses().get(name, ())}
+            if not versions or (version is not None and version not in versions):
+                return
+            if call.method != "ModelReady":
+                if version is None:
+                    try:
+                        version = str(self._repository.models.resolve(name).version)
+                    except OvserveError:
+                        return
+                label = version
+        family = "ovms_requests_success" if ok else "ovms_requests_fail"
+        self._inc(family, call.api, call.interface, call.method, name, label)
+
     # -- admission (RequestGuard) -------------------------------------------------------------
 
     def refused(self, servable: str) -> None:

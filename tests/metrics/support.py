@@ -40,3 +40,13 @@ async def scrape(session: aiohttp.ClientSession, server: Server) -> Scrape:
         types[family.name] = family.type
         samples.extend((s.name, dict(s.labels), s.value) for s in family.samples)
     return Scrape(text=text, types=types, samples=samples)
+
+
+class Delta:
+    """How far each series moved between two scrapes."""
+
+    def __init__(self, before: Scrape, after: Scrape) -> None:
+        self.before, self.after = before, after
+
+    def __call__(self, sample: str, /, **labels: str) -> float:
+        return self.after.value(sample, **labels) - self.before.value(sample, **labels)

@@ -22,7 +22,7 @@ from ovserve.config import RequestLimits
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import texts_request
-from tests.metrics.support import Scrape, scrape
+from tests.metrics.support import Delta, scrape
 from tests.running import running_server
 from tests.support.models import DEFAULT_GRAPH_NAME, exported_workspace
 
@@ -52,16 +52,6 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 async def stub(server: Server) -> AsyncIterator[InferenceStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
         yield InferenceStub(channel)
-
-
-class Delta:
-    """How far each series moved between two scrapes."""
-
-    def __init__(self, before: Scrape, after: Scrape) -> None:
-        self.before, self.after = before, after
-
-    def __call__(self, sample: str, **labels: str) -> float:
-        return self.after.value(sample, **labels) - self.before.value(sample, **labels)
 
 
 async def embed(session: aiohttp.ClientSession, server: Server, body: object) -> tuple[int, object]:
@@ -132,8 +122,23 @@ async def test_kserve_grpc_unary_and_stream_are_told_apart(
     assert moved("ovms_requests_accepted_total", **KSERVE_STREAM) == 2
     assert moved("ovms_responses_total", **KSERVE_STREAM) == 2
     assert moved("ovms_requests_rejected_total", **KSERVE_STREAM) == 1
-    # The metadata probe is no inference request: no request series for ModelMetadata.
-    assert "ModelMetadata" not in moved.after.text
+    # The metadata call embeds a probe text once; it counts as ModelMetadata, not as inference.
+    metadata = {"api": "KServe", "interface": "gRPC", "method": "ModelMetadata", "name": GRAPH}
+    assert moved("ovms_requests_success_total", **metadata) == 1
+    assert moved("ovms_requests_accepted_total", **metadata) == 0
+
+
+async def test_graph_readiness_over_rest_has_no_version_label(
+    server: Server, session: aiohttp.ClientSession
+) -> None:
+    before = await scrape(session, server)
+    async with session.get(f"http://127.0.0.1:{server.rest_port}/v2/models/{GRAPH}/ready") as response:
+        assert response.status == 200
+    moved = Delta(before, await scrape(session, server))
+    labels = {"api": "KServe", "interface": "REST", "method": "ModelReady", "name": GRAPH}
+    assert moved("ovms_requests_success_total", **labels) == 1
+    assert [s for s in moved.after.series("ovms_requests_success_total") if s.get("name") == GRAPH
+            and s["method"] == "ModelReady"] == [labels]  # fmt: skip
 
 
 async def test_batch_sizes_and_model_gauges(server: Server, session: aiohttp.ClientSession) -> None:

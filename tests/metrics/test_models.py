@@ -17,12 +17,13 @@ import numpy as np
 import pytest
 import pytest_asyncio
 
+from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.config import RequestLimits
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request
 from tests.grpc.toys import write_toy_workspace
-from tests.metrics.support import Scrape, scrape
+from tests.metrics.support import Delta, Scrape, scrape
 from tests.running import running_server
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -160,3 +161,34 @@ async def test_admission_refusal_of_a_model_request_counts_as_failed(tmp_path: P
     )
     assert after.value("ovms_requests_success_total", **REST, version="2") == 1
     assert after.value("ovserve_admission_queue_depth", name="relu") == 0
+
+
+async def test_metadata_and_readiness_calls_count_as_ovms_does(
+    server: Server, session: aiohttp.ClientSession
+) -> None:
+    """ModelMetadata under the version it describes, ModelReady without a version label."""
+    before = await scrape(session, server)
+    base = f"http://127.0.0.1:{server.rest_port}/v2/models"
+    for path, status in [("/relu", 200), ("/relu/versions/1", 200), ("/relu/ready", 200),
+                         ("/broken/ready", 404), ("/nope", 404), ("/relu/versions/9", 404)]:  # fmt: skip
+        async with session.get(base + path) as response:
+            assert response.status == status, path
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
+        stub = InferenceStub(channel)
+        await stub.ModelMetadata(pb.ModelMetadataRequest(name="relu"))
+        await stub.ModelReady(pb.ModelReadyRequest(name="relu", version="1"))
+    moved = Delta(before, await scrape(session, server))
+    rest = {"api": "KServe", "interface": "REST"}
+    assert moved("ovms_requests_success_total", **rest, method="ModelMetadata", name="relu", version="2") == 1
+    assert moved("ovms_requests_success_total", **rest, method="ModelMetadata", name="relu", version="1") == 1
+    assert moved("ovms_requests_success_total", **rest, method="ModelReady", name="relu") == 1
+    assert moved("ovms_requests_fail_total", **rest, method="ModelReady", name="broken") == 1
+    grpc_labels = {"api": "KServe", "interface": "gRPC", "name": "relu"}
+    assert moved("ovms_requests_success_total", **grpc_labels, method="ModelMetadata", version="2") == 1
+    assert moved("ovms_requests_success_total", **grpc_labels, method="ModelReady") == 1
+    # As OVMS writes it: no `version` label at all on ModelReady series.
+    assert '\novms_requests_success{api="KServe",interface="gRPC",method="ModelReady",name="relu"} 1\n' in (
+        moved.after.text
+    )
+    assert "nope" not in moved.after.text
+    assert 'version="9"' not in moved.after.text

@@ -16,6 +16,7 @@ from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInte
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
 from ovserve.frontends.guard import RequestGuard
+from ovserve.metrics import Metrics
 from ovserve.security.api_key import ApiKey
 
 __all__ = ["MAX_MESSAGE_BYTES", "SERVER_OPTIONS", "add_services", "bind", "make_server", "server_options"]
@@ -40,7 +41,7 @@ def add_services(server: grpc.aio.Server, dataplane: DataPlane, guard: RequestGu
 
 
 def make_server(
-    config: ServerConfig, dataplane: DataPlane, guard: RequestGuard, *, metrics: bool = False
+    config: ServerConfig, dataplane: DataPlane, guard: RequestGuard, metrics: Metrics | None = None
 ) -> grpc.aio.Server:
     """A server with the configured message limits, API key and access log, services added.
 
@@ -49,8 +50,8 @@ def make_server(
     interceptors: list[grpc.aio.ServerInterceptor] = []
     if config.access_log:
         interceptors.append(AccessLogInterceptor())
-    if metrics:
-        interceptors.append(MetricsInterceptor())
+    if metrics is not None:
+        interceptors.append(MetricsInterceptor(metrics))
     if config.api_key:
         # Last, so that a refused call is still logged by the access log.
         interceptors.append(ApiKeyInterceptor(ApiKey(config.api_key)))

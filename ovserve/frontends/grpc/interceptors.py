@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 
 from ovserve.frontends.request_ids import request_id_of
-from ovserve.metrics import CALL, grpc_call
+from ovserve.metrics import CALL, Metrics, grpc_call
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 
 access_log = logging.getLogger("ovserve.access")
@@ -91,10 +91,14 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
 class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
     """Sets `ovserve.metrics.CALL` for the RPC; the data plane and the guard record under it.
+    Records the outcome of `ModelMetadata` and `ModelReady` itself.
 
     grpc.aio runs every RPC in a task of its own, so the value set here is seen by exactly
     this RPC's handler (a stream's requests included) and by nothing else.
     """
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
 
     async def intercept_service(
         self, continuation: Continuation, details: grpc.HandlerCallDetails
@@ -108,7 +112,15 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
             async def labelled(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 CALL.set(call)
-                return await unary(request, context)
+                if not call.status:
+                    return await unary(request, context)
+                ok = False
+                try:
+                    response = await unary(request, context)
+                    ok = True
+                    return response
+                finally:
+                    self._metrics.status_answered(call, request.name, request.version or None, ok)
 
             return handler._replace(unary_unary=labelled)
         if handler.stream_stream is not None:

@@ -20,7 +20,7 @@ from ovserve.errors import InvalidArgument
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.frontends.rest.errors import Handler
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS
-from ovserve.metrics import CALL, CONTENT_TYPE, Metrics, rest_call
+from ovserve.metrics import CALL, CONTENT_TYPE, Metrics, kserve_rest_target, rest_call
 
 access_log = logging.getLogger("ovserve.access")
 
@@ -90,7 +90,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """`GET /metrics`, and the OVMS labels (`ovserve.metrics.context`) of every other request.
+    """`GET /metrics`, the OVMS labels (`ovserve.metrics.context`) of every other request, and
+    the outcome of KServe metadata and readiness calls (inference is recorded by the data plane).
 
     `/metrics` is answered here rather than by a route so that it exists only as OVMS has it:
     with metrics off it is `400 Invalid request URL` (OVMS's answer), and it is not part of
@@ -106,8 +107,16 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
     if metrics is None:
         return await handler(request)
-    token = CALL.set(rest_call(request.method, request.path))
+    call = rest_call(request.method, request.path)
+    token = CALL.set(call)
+    ok = False
     try:
-        return await handler(request)
+        response = await handler(request)
+        ok = response.status == 200
+        return response
     finally:
         CALL.reset(token)
+        # Inference is recorded by the data plane; metadata and readiness are answered here.
+        target = kserve_rest_target(request.path) if call is not None and call.status else None
+        if call is not None and target is not None:
+            metrics.status_answered(call, *target, ok)
