@@ -59,6 +59,13 @@ def load_documents(folder: Path) -> list[Document]:
     return documents
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -66,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"served graph name (default {DEFAULT_MODEL})")
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="folder of .txt documents")
-    parser.add_argument("--k", type=int, default=3, help="hits to print per query")
+    parser.add_argument("--k", type=positive, default=3, help="hits to print per query (default 3)")
     parser.add_argument(
         "queries", nargs="*", default=list(DEFAULT_QUERIES), help="queries (default: one example)"
     )

@@ -170,8 +170,8 @@ def rank_corpus(encoder: OpenAIEncoder, task: RetrievalTask, batch_size: int) ->
     query_ids = [q for q in task.queries if q in task.qrels]  # MTEB scores only judged queries
     documents = encoder.encode_corpus([task.corpus[d] for d in doc_ids], batch_size=batch_size)
     queries = encoder.encode_queries([task.queries[q] for q in query_ids], batch_size=batch_size)
-    documents /= np.linalg.norm(documents, axis=1, keepdims=True)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    documents /= np.maximum(np.linalg.norm(documents, axis=1, keepdims=True), 1e-12)
+    queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
     scores = queries @ documents.T
     order = np.argsort(-scores, axis=1, kind="stable")
     return {q: [doc_ids[i] for i in order[row]] for row, q in enumerate(query_ids)}
@@ -197,6 +197,13 @@ def tfidf_rank_corpus(task: RetrievalTask) -> dict[str, list[str]]:
     return rankings
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -206,13 +213,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="folder with corpus.jsonl, queries.jsonl, qrels.tsv"
     )
-    parser.add_argument("--batch_size", type=int, default=8, help="texts per request (default 8)")
+    parser.add_argument("--batch_size", type=positive, default=8, help="texts per request (default 8)")
     parser.add_argument("--query_prefix", default="", help='prompt before each query, e.g. "query: "')
     parser.add_argument("--document_prefix", default="", help='prompt before each document, e.g. "passage: "')
     parser.add_argument("--per_query", action="store_true", help="also print each query's scores")
     args = parser.parse_args(argv)
 
-    task = load_task(args.data)
+    try:
+        task = load_task(args.data)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"error: cannot read the task in {args.data}: {error}", file=sys.stderr)
+        return 1
     encoder = OpenAIEncoder(
         args.url, args.model, query_prefix=args.query_prefix, document_prefix=args.document_prefix
     )
