@@ -7,7 +7,7 @@ import openvino as ov
 import calculators  # noqa: F401  (importing the package registers the built-in calculators)
 from ovserve.graph import runner
 from ovserve.graph.executor import NodeExecutor
-from ovserve.models import ModelManager
+from ovserve.graph.resources import ModelResolver
 from ovserve.workspace import GraphSpec
 
 
@@ -17,6 +17,6 @@ class GraphLoader:
     def __init__(self, executor: NodeExecutor) -> None:
         self._executor = executor
 
-    def __call__(self, spec: GraphSpec, models: ModelManager, core: ov.Core) -> runner.Graph:
+    def __call__(self, spec: GraphSpec, models: ModelResolver, core: ov.Core) -> runner.Graph:
         """Parse, validate and open the graph of `spec`. Blocking; raises when it cannot be served."""
         return runner.load_graph(spec, resolver=models, core=core, executor=self._executor)

@@ -18,6 +18,7 @@ from typing import Protocol
 import openvino as ov
 
 from ovserve import status
+from ovserve.graph.resources import LoadedModel, ModelResolver
 from ovserve.lifecycle.graphs import GraphTable
 from ovserve.lifecycle.reload import Reloader, ReloadOutcome
 from ovserve.lifecycle.warmup import warm_up_graph
@@ -34,7 +35,19 @@ class ServableGraph(Protocol):
     def close(self) -> None: ...
 
 
-GraphLoader = Callable[[GraphSpec, ModelManager, ov.Core], ServableGraph]
+GraphLoader = Callable[[GraphSpec, ModelResolver, ov.Core], ServableGraph]
+
+
+class _RecordingResolver:
+    """The model manager, noting every model name a graph resolves while it loads."""
+
+    def __init__(self, models: ModelManager) -> None:
+        self._models = models
+        self.names: set[str] = set()
+
+    def resolve(self, name: str, version: int | None = None) -> LoadedModel:
+        self.names.add(name)
+        return self._models.resolve(name, version)
 
 
 class Repository:
@@ -50,6 +63,8 @@ class Repository:
         self._core = core
         self._graph_loader = graph_loader
         self._rejected: dict[str, VersionStatus] = {}
+        # Model names each served graph resolved when it loaded (subconfig or config.json ones).
+        self._graph_models: dict[str, frozenset[str]] = {}
         self.ready = False
         self.closed = False
         self.reloader = Reloader(self)
@@ -82,15 +97,21 @@ class Repository:
 
         Blocking. A previous definition of the same name keeps serving after a failure.
         """
+        resolver = _RecordingResolver(self.models)
         try:
-            loaded = self._graph_loader(spec, self.models, self._core)
+            loaded = self._graph_loader(spec, resolver, self._core)
         except Exception as exc:  # a bad graph disables only itself
             log.error("graph %s failed to load: %s", spec.name, exc)
             self.graphs.failed(spec.name, str(exc))
             return None
+        self._graph_models[spec.name] = frozenset(resolver.names)
         warm_up_graph(spec.name, loaded)
         log.info("graph %s loaded from %s", spec.name, spec.graph_path)
         return loaded
+
+    def models_used_by(self, graph: str) -> frozenset[str]:
+        """The models graph `graph` resolved when it last loaded (empty if it never did)."""
+        return self._graph_models.get(graph, frozenset())
 
     def set_rejected(self, workspace: Workspace) -> None:
         """Log and remember the entries `workspace` disabled (shown in `statuses`)."""

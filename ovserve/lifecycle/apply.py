@@ -101,7 +101,10 @@ def _graph_needs_load(
         return True  # the config changed: a graph that failed (or was kept) gets another try
     if repository.graphs.current(spec.name) is None and not repository.graphs.has_failed(spec.name):
         return True  # neither served nor failed: e.g. re-added after being retired
-    return any(repository.models.served(m.name) != before.get(m.name) for m in spec.models)
+    # Its subconfig models and whatever else it resolved (a config.json model named by a
+    # session calculator's servable_name follows the same rule).
+    used = {m.name for m in spec.models} | repository.models_used_by(spec.name)
+    return any(repository.models.served(name) != before.get(name) for name in used)
 
 
 def _keep_rejected_servables(old: Workspace, new: Workspace, repository: Repository) -> Workspace:
