@@ -111,8 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
     obs = p.add_argument_group("logging and metrics")
     obs.add_argument("--log_level", default="INFO", type=str.upper, choices=LOG_LEVELS)
     obs.add_argument("--log_path", type=Path, help="also write the log to this file")
-    obs.add_argument("--metrics_enable", action="store_true", help="serve /metrics on the REST port")
-    obs.add_argument("--metrics_list", default="", help="comma-separated metric families to enable")
+    obs.add_argument(
+        "--metrics_enable", action="store_true", help="serve Prometheus metrics on GET /metrics (REST port)"
+    )
+    obs.add_argument(
+        "--metrics_list",
+        default="",
+        help="comma-separated metric families to export (default: all but ovms_infer_req_queue_size and "
+        "ovms_infer_req_active); an unknown name stops start-up",
+    )
     sec = p.add_argument_group("security")
     sec.add_argument(
         "--api_key_file",

@@ -13,6 +13,7 @@ scrape-time collectors and formats the text; call it off the loop (`asyncio.to_t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics import MetricWrapperBase
@@ -51,6 +52,7 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self._repository = repository
         self._series: dict[str, MetricWrapperBase] = {}
+        self._children: dict[tuple[str, tuple[str, ...]], Any] = {}
         for name in sorted(enabled - SCRAPED):
             family = FAMILIES[name]
             if family.kind == "counter":
@@ -171,13 +173,28 @@ class Metrics:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _child(self, family: str, labels: tuple[str, ...]) -> Any:
+        """The series of `family` with `labels`, or None when the family is off.
+
+        Cached: `labels()` validates and locks on every call, which cost more than the
+        increment itself. Series are never removed, so a cached child stays valid.
+        """
+        key = (family, labels)
+        child = self._children.get(key)
+        if child is None:
+            series = self._series.get(family)
+            if series is None:
+                return None
+            child = self._children.setdefault(key, series.labels(*labels))
+        return child
+
     def _inc(self, family: str, *labels: str, amount: float = 1) -> None:
         """Add `amount` to a counter (never negative) or a gauge, if the family is enabled."""
-        series = self._series.get(family)
-        if series is not None:
-            series.labels(*labels).inc(amount)  # type: ignore[attr-defined]
+        child = self._child(family, labels)
+        if child is not None:
+            child.inc(amount)
 
     def _observe(self, family: str, value: float, *labels: str) -> None:
-        series = self._series.get(family)
-        if series is not None:
-            series.labels(*labels).observe(value)  # type: ignore[attr-defined]
+        child = self._child(family, labels)
+        if child is not None:
+            child.observe(value)
