@@ -48,6 +48,12 @@ def _get(tree: object, *path: str | int) -> object:
     return tree
 
 
+def _mapping(tree: object, *path: str | int) -> dict[str, object]:
+    found = _get(tree, *path)
+    assert isinstance(found, dict), f"{path}: not a mapping"
+    return found
+
+
 def _container() -> dict[str, object]:
     containers = _get(_load(RUNTIME), "spec", "containers")
     assert isinstance(containers, list)
@@ -84,11 +90,11 @@ def test_manifest_fits_the_kserve_schema(path: Path) -> None:
 def test_schema_check_catches_typos_and_wrong_types() -> None:
     # The SDK's own deserializer would drop both silently; the check must not.
     typo = _load(RUNTIME)
-    _get(typo, "spec", "containers", 0)["readynessProbe"] = {}  # type: ignore[index]
+    _mapping(typo, "spec", "containers", 0)["readynessProbe"] = {}
     with pytest.raises(SchemaError, match=r"spec\.containers\[0\]: V1Container has no field readynessProbe"):
         to_model(typo, "V1alpha1ServingRuntime")
     wrong_type = _load(SERVICE)
-    _get(wrong_type, "spec", "predictor", "model", "modelFormat")["version"] = 1  # type: ignore[index]
+    _mapping(wrong_type, "spec", "predictor", "model", "modelFormat")["version"] = 1
     with pytest.raises(SchemaError, match=r"modelFormat\.version: expected str, got int"):
         to_model(wrong_type, "V1beta1InferenceService")
 
