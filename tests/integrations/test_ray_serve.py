@@ -127,6 +127,17 @@ async def test_both_replicas_answer_concurrent_requests(ray_url: str, session: a
     assert len(bodies) == 1  # the same input gives the same bytes, whichever replica answered
 
 
+@pytest.mark.asyncio(loop_scope="module")
+async def test_one_request_id_the_client_s_when_given(ray_url: str, session: aiohttp.ClientSession) -> None:
+    body = {"model": DEFAULT_GRAPH_NAME, "input": "x"}
+    given_id = {"X-Request-Id": "abc-123"}
+    async with session.post(f"{ray_url}/v3/embeddings", json=body, headers=given_id) as given:
+        assert given.headers.getall("X-Request-Id") == ["abc-123"]
+    async with session.post(f"{ray_url}/v3/embeddings", json=body) as generated:
+        assert len(generated.headers.getall("X-Request-Id")) == 1
+        assert len(generated.headers.getall("Date")) == 1
+
+
 ERROR_CASES = [
     pytest.param("POST", "/v3/embeddings", {"model": "no-such-graph", "input": "x"}, 404, id="unknown-graph"),
     pytest.param("POST", "/v3/embeddings", {"input": "x"}, 412, id="missing-model"),

@@ -25,7 +25,6 @@ from ovserve.cli import build_parser, config_from_args
 from ovserve.errors import ConfigError
 from ovserve.integrations.ray.deployment import DEFAULT_MAX_ONGOING_REQUESTS, build_app
 from ovserve.logging_setup import configure_logging
-from ovserve.server import workspace_from_config
 
 log = logging.getLogger("ovserve.integrations.ray")
 
@@ -79,11 +78,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error("--rest_port is required: it is the port of Ray's HTTP proxy")
     configure_logging(config.log_level, config.log_path)
     try:
-        workspace_from_config(config)  # fail fast, before any replica starts
-    except ConfigError as exc:
-        log.error("%s", exc)
-        return 1
-    try:
         app = build_app(
             None,
             replicas=args.replicas,
@@ -93,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_ongoing_requests=args.max_ongoing_requests,
             server=config,
         )
+    except ConfigError as exc:  # checked before Ray starts
+        log.error("%s", exc)
+        return 1
     except ValueError as exc:
         p.error(str(exc))
     local = args.address is None

@@ -34,6 +34,7 @@ from ovserve.integrations.ray.embedded import (
     Forwarder,
     threaded_plugin_properties,
 )
+from ovserve.server import workspace_from_config
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ def build_app(
 
     Raises:
         ValueError: no workspace named, or a count below 1.
+        ConfigError: the workspace's files are invalid (checked here, before any replica starts,
+            since Ray would otherwise retry failing replica constructors for minutes).
     """
     config = server if server is not None else ServerConfig()
     if config_path is not None:
@@ -224,6 +227,7 @@ def build_app(
         raise ValueError("replicas, max_ongoing_requests and num_cpus must be positive")
     threads = inference_threads if inference_threads is not None else max(1, math.floor(num_cpus))
     threaded_plugin_properties(threads)  # validates
+    workspace_from_config(config)
     options: dict[str, Any] = {
         "name": name,
         "num_replicas": replicas,
