@@ -7,9 +7,10 @@ token counts are seen; the labels of the protocol come from `context.CALL`.
 
 Recorded here:
 
-* `embeddings` (every graph run: OpenAI routes, and KServe infer on a graph through `infer`):
-  `ovms_requests_accepted`, then `ovms_responses` or `ovms_graph_error`,
-  `ovms_graph_processing_time_us`, `ovms_current_graphs`, `ovserve_prompt_tokens_total`.
+* `embeddings` and `tokenize` (every graph run: OpenAI routes, and KServe infer on a graph
+  through `infer`): `ovms_requests_accepted`, then `ovms_responses` or `ovms_graph_error`,
+  `ovms_graph_processing_time_us`, `ovms_current_graphs`; embeddings add their usage to
+  `ovserve_prompt_tokens_total`.
 * `infer` on a graph, refused by the data plane's input checks before the graph ran:
   `ovms_requests_rejected`.
 * `infer` on a plain model: `ovms_requests_success`/`_fail`, `ovms_request_time_us` (from the
@@ -22,14 +23,18 @@ Unknown names and versions get no series: their errors pass through unrecorded.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
+from typing import TypeVar
 
 from ovserve.dataplane import DataPlane, EmbeddingsPayload
 from ovserve.errors import InvalidArgument, OvserveError
 from ovserve.metrics.context import current_call
 from ovserve.metrics.recorder import Metrics
 from ovserve.repository import Repository
-from ovserve.types import EmbeddingsResult, InferRequest, InferResponse
+from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, TokenizeResult
+
+T = TypeVar("T")
 
 # Set when a graph run starts inside `infer`, so that `infer` can tell a refused request.
 _GRAPH_RAN: ContextVar[bool] = ContextVar("ovserve_metrics_graph_ran", default=False)
@@ -45,18 +50,30 @@ class MeteredDataPlane(DataPlane):
     async def embeddings(
         self, model: str, payload: EmbeddingsPayload, *, dimensions: int | None = None
     ) -> EmbeddingsResult:
+        parent = super().embeddings
+        return await self._graph_run(model, lambda: parent(model, payload, dimensions=dimensions))
+
+    async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
+        parent = super().tokenize
+        return await self._graph_run(model, lambda: parent(model, body))
+
+    async def _graph_run(self, model: str, run: Callable[[], Awaitable[T]]) -> T:
+        """Await `run()`, one run of graph `model`, recorded; an embeddings answer adds its tokens."""
         self.graph(model)  # NotFound / Unavailable: not a run of a known graph, nothing to record
         _GRAPH_RAN.set(True)
         call = current_call()
         self.metrics.graph_started(model, call)
         started = time.perf_counter()
-        tokens: int | None = None
+        ok, tokens = False, 0
         try:
-            result = await super().embeddings(model, payload, dimensions=dimensions)
-            tokens = result.prompt_tokens
+            result = await run()
+            ok = True
+            if isinstance(result, EmbeddingsResult):
+                tokens = result.prompt_tokens
             return result
         finally:
-            self.metrics.graph_finished(model, call, time.perf_counter() - started, prompt_tokens=tokens)
+            seconds = time.perf_counter() - started
+            self.metrics.graph_finished(model, call, seconds, ok=ok, prompt_tokens=tokens)
 
     async def infer(self, request: InferRequest) -> InferResponse:
         if self.repository.is_graph(request.model):

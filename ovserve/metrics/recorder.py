@@ -78,15 +78,15 @@ class Metrics:
             self._inc("ovms_requests_accepted", call.api, call.interface, call.method, name)
 
     def graph_finished(
-        self, name: str, call: Call | None, seconds: float, *, prompt_tokens: int | None
+        self, name: str, call: Call | None, seconds: float, *, ok: bool, prompt_tokens: int = 0
     ) -> None:
-        """The run ended: `prompt_tokens` is its usage, or None when the graph failed."""
+        """The run ended, answered (`ok`) or failed; `prompt_tokens` is the usage it answered."""
         self._inc("ovms_current_graphs", name, amount=-1)
-        if prompt_tokens is not None:
+        if prompt_tokens:
             self._inc("ovserve_prompt_tokens_total", name, amount=prompt_tokens)
         if call is None or not call.inference:
             return
-        outcome = "ovms_responses" if prompt_tokens is not None else "ovms_graph_error"
+        outcome = "ovms_responses" if ok else "ovms_graph_error"
         self._inc(outcome, call.api, call.interface, call.method, name)
         self._observe("ovms_graph_processing_time_us", seconds * US, name, call.method)
 

@@ -82,6 +82,22 @@ async def test_v3_embeddings_count_accepted_responses_errors_and_tokens(
     assert "no-such-graph" not in moved.after.text
 
 
+async def test_v3_tokenize_is_a_graph_run_without_prompt_tokens(
+    server: Server, session: aiohttp.ClientSession
+) -> None:
+    url = f"http://127.0.0.1:{server.rest_port}/v3/tokenize"
+    before = await scrape(session, server)
+    async with session.post(url, json={"model": GRAPH, "text": ["hello", "world"]}) as response:
+        assert response.status == 200
+    async with session.post(url, json={"model": GRAPH, "text": 5}) as response:
+        assert response.status == 400
+    moved = Delta(before, await scrape(session, server))
+    assert moved("ovms_requests_accepted_total", **V3) == 2
+    assert moved("ovms_responses_total", **V3) == 1
+    assert moved("ovms_graph_error_total", **V3) == 1
+    assert moved("ovserve_prompt_tokens_total", name=GRAPH) == 0
+
+
 async def test_kserve_rest_graph_infer_counts_under_kserve_model_infer(
     server: Server, session: aiohttp.ClientSession
 ) -> None:
