@@ -22,6 +22,7 @@ from ovserve.metrics.families import LATENCY_BUCKETS_US
 from tests.grpc.toys import write_toy_workspace
 from tests.metrics.support import Scrape, scrape
 from tests.running import running_server
+from tests.test_layering import modules_loaded_by, offending
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -147,3 +148,22 @@ def test_cli_exits_1_when_config_json_enables_metrics_without_a_rest_port(tmp_pa
     output = done.stdout + done.stderr
     assert "Missing rest_port parameter in server CLI" in output
     assert "Traceback" not in output
+
+
+async def test_metrics_need_the_api_key_like_every_other_route(tmp_path: Path) -> None:
+    async with (
+        running_server(write_toy_workspace(tmp_path), metrics_enable=True, api_key="secret") as server,
+        aiohttp.ClientSession() as session,
+    ):
+        url = f"http://127.0.0.1:{server.rest_port}/metrics"
+        async with session.get(url) as response:
+            assert response.status == 401
+        async with session.get(url, headers={"Authorization": "Bearer secret"}) as response:
+            assert response.status == 200
+            assert "# TYPE ovms_streams gauge" in await response.text()
+
+
+def test_the_metrics_package_imports_no_web_or_rpc_framework() -> None:
+    """The guard and the data plane use it, so it belongs to the core side of the layering."""
+    loaded = modules_loaded_by(["ovserve.metrics"])
+    assert offending(loaded, ("aiohttp", "grpc", "grpc_tools", "multidict", "yarl")) == []
