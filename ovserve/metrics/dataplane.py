@@ -1,9 +1,9 @@
 """`MeteredDataPlane`: the data plane, with each graph run and model inference recorded.
 
 The server uses it instead of `DataPlane` when metrics are on, so that the data plane itself
-stays free of metrics code and costs nothing extra when they are off. Both front ends call
-the same two methods for every inference, so this is the one place where outcomes, times and
-token counts are seen; the labels of the protocol come from `context.CALL`.
+stays free of metrics code and costs nothing extra when they are off. Both front ends reach
+graphs and models for inference only through these methods, so this is the one place where
+outcomes, times and token counts are seen; the protocol's labels come from `context.CALL`.
 
 Recorded here:
 

@@ -103,7 +103,12 @@ FAMILIES: dict[str, Family] = {
         ),
         Family("ovms_responses", "counter", "Number of responses sent by graphs.", GRAPH_REQUEST_LABELS),
         # -- OVMS optional (only when listed) -------------------------------------------------
-        Family("ovms_infer_req_queue_size", "gauge", "Inference request queue size (nireq).", VERSIONED),
+        Family(
+            "ovms_infer_req_queue_size",
+            "gauge",
+            "Inference request queue size (ovserve: the optimal number of infer requests of the model).",
+            VERSIONED,
+        ),
         Family(
             "ovms_infer_req_active", "gauge", "Number of currently consumed inference requests.", VERSIONED
         ),
