@@ -138,6 +138,12 @@ async def test_one_request_id_the_client_s_when_given(ray_url: str, session: aio
         assert len(generated.headers.getall("Date")) == 1
 
 
+def test_each_replica_runs_openvino_on_its_own_cpu(ray_url: str) -> None:
+    handle = serve.get_app_handle(APP_NAME)
+    properties = handle.openvino_cpu_properties.remote().result(timeout_s=30)
+    assert properties == {"INFERENCE_NUM_THREADS": "1", "ENABLE_CPU_PINNING": "False"}
+
+
 ERROR_CASES = [
     pytest.param("POST", "/v3/embeddings", {"model": "no-such-graph", "input": "x"}, 404, id="unknown-graph"),
     pytest.param("POST", "/v3/embeddings", {"input": "x"}, 412, id="missing-model"),

@@ -34,6 +34,7 @@ from ovserve.integrations.ray.embedded import (
     Forwarder,
     threaded_plugin_properties,
 )
+from ovserve.runtime import shared_core
 from ovserve.server import workspace_from_config
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,12 @@ class OvserveReplica:
         )
         response.raw_headers.append((REPLICA_HEADER.lower().encode(), self.replica_id.encode("latin-1")))
         return response
+
+    def openvino_cpu_properties(self) -> dict[str, str]:
+        """The CPU plugin defaults this replica compiles with (a handle method, for checks)."""
+        core = shared_core(self._server.config.cache_dir)
+        names = ("INFERENCE_NUM_THREADS", "ENABLE_CPU_PINNING")
+        return {name: str(core.get_property("CPU", name)) for name in names}
 
     def check_health(self) -> None:
         """Ray's periodic health check: fails once the embedded server's thread has died."""
