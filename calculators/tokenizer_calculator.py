@@ -34,7 +34,7 @@ pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference
 `TOKENIZE` → `TOKENS` serves `/v3/tokenize` (reference §9.6): texts are tokenized without the
 node's cut and shaped by the request's options (`calculators.tokens.arrange_token_rows`), so a
 client sees the full token count unless it asks for `max_length`. `pad_to_max_length` without
-`max_length` pads to the node's M.
+`max_length` pads to the node's M; padding beyond M is refused (it would only allocate).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from calculators.tokens import (
     pad_token_ids,
 )
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
-from ovserve.errors import ConfigError, Unimplemented
+from ovserve.errors import ConfigError, InvalidArgument, Unimplemented
 from ovserve.graph import (
     Calculator,
     CalculatorContext,
@@ -103,7 +103,12 @@ class _Tokenization:
     def tokenize(self, request: TokenizeRequest) -> TokenizeResult:
         pad_to = None
         if request.pad_to_max_length:
-            pad_to = request.max_length or self.text.settings.max_length
+            limit = self.text.settings.max_length
+            pad_to = request.max_length or limit
+            # Padding allocates what the client asks for: never beyond what the model can take.
+            if pad_to > limit:
+                message = f"max_length {pad_to} exceeds the maximum length {limit} of this graph"
+                raise InvalidArgument(message + " (pad_to_max_length)")
         tokens = arrange_token_rows(
             self.text.split_rows(request.texts),
             add_special_tokens=request.add_special_tokens,

@@ -115,6 +115,10 @@ def test_embeddings_still_run_after_a_tokenize_call(native_graph: Graph) -> None
         ({"text": "a", "pad_to_max_length": "yes"}, "pad_to_max_length should be boolean"),
         ({"text": "a", "add_special_tokens": 1}, "add_special_tokens should be boolean"),
         ({"text": "a", "padding_side": "up"}, "padding_side should be either left or right"),
+        (
+            {"text": "a", "max_length": 9_999_999_999, "pad_to_max_length": True},
+            "max_length 9999999999 exceeds the maximum length 256 of this graph (pad_to_max_length)",
+        ),
     ],
 )
 def test_bad_bodies_are_refused_with_the_ovms_message(
@@ -123,7 +127,7 @@ def test_bad_bodies_are_refused_with_the_ovms_message(
     with pytest.raises(OvserveError) as caught:
         tokenize(native_graph, body)
     assert caught.value.code == ErrorCode.INVALID_ARGUMENT
-    assert caught.value.message.endswith(f'"Request" failed: {message}')
+    assert caught.value.message.endswith(f'" failed: {message}')
 
 
 def test_a_graph_without_the_tokenize_branch_says_so(flat_fp32: Path, tmp_path: Path) -> None:
