@@ -167,6 +167,7 @@ ERROR_CASES = [
     pytest.param("DELETE", "/v2/health/ready", None, 405, id="method-not-allowed"),
     pytest.param("GET", "/v2/health/ready", None, 200, id="ready"),
     pytest.param("GET", "/v1/config", None, 200, id="config"),
+    pytest.param("HEAD", "/v1/config", None, 200, id="config-head"),
 ]
 
 
@@ -181,20 +182,22 @@ async def test_statuses_and_bodies_are_ovserve_s(
     payload: object,
     status: int,
 ) -> None:
-    async def call(base_url: str) -> tuple[int, str, bytes]:
+    async def call(base_url: str) -> tuple[int, str, str | None, bytes]:
         if isinstance(payload, bytes):
             kwargs: dict[str, Any] = {"data": payload, "headers": {"Content-Type": "application/json"}}
         else:
             kwargs = {} if payload is None else {"json": payload}
         async with session.request(method, base_url + path, **kwargs) as response:
-            return response.status, response.headers.get("Content-Type", ""), await response.read()
+            content = await response.read()
+            length = response.headers.get("Content-Length")
+            return response.status, response.headers.get("Content-Type", ""), length, content
 
     through_ray = await call(ray_url)
     reference = await call(_direct_url(direct))
     assert through_ray[0] == status
     assert through_ray == reference
     if status >= 400:
-        error = json.loads(through_ray[2])["error"]
+        error = json.loads(through_ray[3])["error"]
         if path.startswith("/v3/"):  # OpenAI shape
             assert set(error) == {"message", "type", "code"}
             assert error["code"] == status

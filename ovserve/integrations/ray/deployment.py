@@ -108,13 +108,18 @@ class OvserveReplica:
         return self._response(answer)
 
     def _response(self, answer: Forwarded) -> Response:
-        response = Response(content=answer.body, status_code=answer.status)
-        response.raw_headers.extend(
+        headers = [
             (name.lower(), value)
             for name, value in answer.headers
             if name.lower() not in _DROPPED_RESPONSE_HEADERS
-        )
-        response.raw_headers.append((REPLICA_HEADER.lower().encode(), self.replica_id.encode("latin-1")))
+        ]
+        if not any(name == b"content-length" for name, _ in headers) and _has_body(answer.status):
+            headers.append((b"content-length", str(len(answer.body)).encode()))
+        headers.append((REPLICA_HEADER.lower().encode(), self.replica_id.encode("latin-1")))
+        response = Response(content=answer.body, status_code=answer.status)
+        # ovserve's headers as they were, rather than the ones Starlette derives from the body
+        # (which would give a HEAD answer a length of 0).
+        response.raw_headers = headers
         return response
 
     def openvino_cpu_properties(self) -> dict[str, str]:
@@ -132,6 +137,8 @@ class OvserveReplica:
         """Ray calls this on scale-down and shutdown: drain as ovserve does on SIGTERM.
 
         Synchronous and idempotent, because Python calls it once more when the object dies.
+        Blocking Ray's user-code loop here is harmless: Ray calls it only after the replica's
+        ongoing requests have finished (or `graceful_shutdown_timeout_s` ran out).
         """
         if getattr(self, "_closed", True):
             return
@@ -143,6 +150,10 @@ class OvserveReplica:
         except RuntimeError:
             return
         self._closing = loop.create_task(self._forwarder.close())
+
+
+def _has_body(status: int) -> bool:
+    return status >= 200 and status not in (204, 304)
 
 
 def _log_to_stderr(level: str) -> None:

@@ -36,7 +36,7 @@ from ovserve.server import Server
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 §7.6.1 hop-by-hop headers, plus the framing headers the sender recomputes.
+# RFC 9110 §7.6.1 hop-by-hop headers: never forwarded, in either direction.
 HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -48,9 +48,10 @@ HOP_BY_HOP = frozenset(
         "trailer",
         "transfer-encoding",
         "upgrade",
-        "content-length",
     }
 )
+# The request body is sent whole, so its length is recomputed.
+_NOT_FORWARDED_REQUEST_HEADERS = HOP_BY_HOP | {"content-length"}
 
 
 def threaded_plugin_properties(threads: int, *, pin_threads: bool = False) -> dict[str, object]:
@@ -72,7 +73,8 @@ class Forwarded:
 
     status: int
     headers: list[tuple[bytes, bytes]]
-    """Raw header pairs in order, without hop-by-hop and framing headers."""
+    """Raw header pairs in order, without hop-by-hop headers; `Content-Length` is kept when
+    the application sent one (for HEAD it is the length of the GET answer, not of `body`)."""
     body: bytes
 
 
@@ -188,7 +190,9 @@ class Forwarder:
                 timeout=aiohttp.ClientTimeout(total=None),
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Accept", "Content-Type"),
             )
-        forwarded = CIMultiDict((name, value) for name, value in headers if name.lower() not in HOP_BY_HOP)
+        forwarded = CIMultiDict(
+            (name, value) for name, value in headers if name.lower() not in _NOT_FORWARDED_REQUEST_HEADERS
+        )
         url = URL("http://ovserve" + target, encoded=True)
         async with session.request(
             method, url, headers=forwarded, data=body or None, allow_redirects=False
