@@ -11,8 +11,11 @@ import pytest
 # Also imports ray.serve with warnings silenced: Ray 2.60 trips a pydantic deprecation warning.
 pytest.importorskip("ray.serve")
 
+from ray.serve import Application
+
 from ovserve.errors import ConfigError
 from ovserve.integrations.ray.__main__ import main
+from ovserve.integrations.ray.builder import app_builder, builder_arguments
 from ovserve.integrations.ray.deployment import _path, _target, build_app
 
 
@@ -89,3 +92,36 @@ def test_the_command_exits_1_on_an_invalid_workspace_before_starting_ray(tmp_pat
     assert done.returncode == 1, done.stderr
     assert "missing.json" in done.stderr
     assert "Started a local Ray instance" not in done.stderr
+
+
+def test_app_builder_reads_serve_config_args(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"model_config_list": []}')
+    args = {
+        "config_path": str(config),
+        "replicas": "3",  # `serve run key=value` passes strings
+        "num_cpus": 2,
+        "pin_threads": "false",
+        "flags": "--max_batch_size 16 --no-access_log --api_key_file " + str(config),
+    }
+    options = builder_arguments(args)
+    server = options.pop("server")
+    assert options == {"config_path": str(config), "replicas": 3, "num_cpus": 2.0, "pin_threads": False}
+    assert (server.max_batch_size, server.access_log) == (16, False)
+    assert server.api_key == config.read_text()  # the first line of --api_key_file
+    assert isinstance(app_builder(args), Application)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"replicas": 2}, "needs config_path"),
+        ({"config_path": "c.json", "replica": 2}, "unknown ovserve app_builder arguments"),
+        ({"config_path": "c.json", "replicas": "two"}, "replicas"),
+        ({"config_path": "c.json", "flags": "--max_batch_size zero"}, "invalid ovserve flags"),
+        ({"config_path": "c.json", "flags": "--port 9000"}, "not served through Ray"),
+    ],
+)
+def test_app_builder_refuses_bad_args(args: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        builder_arguments(args)
