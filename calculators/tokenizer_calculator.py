@@ -30,6 +30,8 @@ pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference
   over-long input never reaches the model.
 
 `PROMPT_TOKENS` is the OpenAI usage count: the sum of the attention mask (all ids for token input).
+Within a client request (`ovserve.request_scope`), a count above the request's token limit is
+refused here, before the model runs, and the tokenization time is reported.
 
 `TOKENIZE` → `TOKENS` serves `/v3/tokenize` (reference §9.6): texts are tokenized without the
 node's cut and shaped by the request's options (`calculators.tokens.arrange_token_rows`), so a
@@ -39,6 +41,7 @@ client sees the full token count unless it asks for `max_length`. `pad_to_max_le
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from calculators import model_facts
@@ -53,6 +56,7 @@ from calculators.tokens import (
     check_length,
     pad_token_ids,
 )
+from ovserve import request_scope
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError, InvalidArgument, Unimplemented
 from ovserve.graph import (
@@ -186,9 +190,18 @@ class TokenizerCalculator(Calculator):
                 raise Unimplemented(
                     "this graph does not serve tokenize (its tokenizer node has no TOKENS stream)"
                 )
+            started = time.perf_counter()
             ctx.set(TOKENS, state.tokenize(ctx.get(TOKENIZE)))
+            scope = request_scope.current()
+            if scope is not None:
+                scope.tokenization_s += time.perf_counter() - started
             return
+        started = time.perf_counter()
         batch, prompt_tokens = state.encode(ctx.get(DOCUMENTS))
+        scope = request_scope.current()
+        if scope is not None:
+            scope.tokenization_s += time.perf_counter() - started
+            scope.check_tokens(prompt_tokens)
         ctx.set(INPUT_IDS, batch.input_ids)
         ctx.set(ATTENTION_MASK, batch.attention_mask)
         ctx.set(TOKEN_TYPE_IDS, batch.token_type_ids)

@@ -28,6 +28,9 @@ class RequestLimits:
 
     max_body_bytes: int = 64 * 1024 * 1024
     max_inputs_per_request: int = 2048
+    # Tokens (non-padding, as `usage.prompt_tokens` counts) per request; 0 = no limit. Bounds
+    # the work and the hidden-state memory one request can ask for.
+    max_tokens_per_request: int = 262_144
     max_inflight_requests: int = 256
     max_inflight_per_servable: Mapping[str, int] = field(default_factory=dict)
     request_timeout_seconds: float | None = None

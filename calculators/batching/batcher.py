@@ -28,6 +28,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar
 
@@ -36,6 +37,7 @@ from calculators.batching.rows import Job, Row
 from calculators.batching.settings import BatchSettings
 from calculators.tokens import TokenBatch
 from calculators.vectors import Float32Array
+from ovserve import request_scope
 
 S = TypeVar("S")
 
@@ -104,7 +106,10 @@ class DynamicBatcher(Generic[S]):
         """The `[N, L, D]` hidden states of `batch` (N, L as given; zeros on its padding).
 
         Blocks until every row ran. Raises what the model raised for this request's rows.
+        Within a client request, reports its inference time and the rest of its wait as
+        queue time (`ovserve.request_scope`).
         """
+        started = time.perf_counter()
         job = Job.of(batch)
         with self._cond:
             self._pending.extend(job.rows())
@@ -122,6 +127,10 @@ class DynamicBatcher(Generic[S]):
                 with self._cond:
                     self._free.append(slot)
                     self._cond.notify_all()
+        scope = request_scope.current()
+        if scope is not None:
+            scope.inference_s += job.infer_s
+            scope.queue_s += max(0.0, time.perf_counter() - started - job.infer_s)
         if job.error is not None:
             raise job.error
         assert job.out is not None
@@ -165,10 +174,14 @@ class DynamicBatcher(Generic[S]):
             # Possibly one whole request: in its own row order, `assemble` can pass it through.
             chosen = sorted(chosen, key=lambda r: r.index)
         batch = batch_rows.assemble(chosen, self.settings, self._limit)
+        started = time.perf_counter()
         hidden = self._infer(slot, batch)
+        took = time.perf_counter() - started
         self.history.append(len(chosen))
         with self._cond:
             self._size_counts[len(chosen)] += 1
+            for job in batch_rows.jobs_of(chosen):
+                job.infer_s += took
             for row in chosen:
                 if row.job.out is None and row.job.error is None:
                     row.job.allocate(hidden.shape[-1])

@@ -44,6 +44,8 @@ class Job:
     remaining: int
     out: Float32Array | None = None
     error: BaseException | None = None
+    infer_s: float = 0.0
+    """Wall time of the inferences that ran this job's rows (whole merged batches)."""
 
     @classmethod
     def of(cls, batch: TokenBatch) -> Job:

@@ -12,6 +12,8 @@ One `RequestGuard` lives in the server; both front ends pass every inference cal
   `DeadlineExceeded` (504 / DEADLINE_EXCEEDED). The work already handed to a graph or model thread is not
   interrupted (the data plane has no cancellation); its slot is freed when the answer goes out.
 * Inputs per request: `check_inputs` refuses more documents than `max_inputs_per_request`.
+* Tokens per request: the request's `ovserve.request_scope` carries `max_tokens_per_request`
+  to the tokenizer, which refuses a larger request before the model runs.
 * Metrics: `on_refused(servable)` is told of every refusal; `inflight_counts` is the
   admission depth per servable, safe to read from any thread.
 """
@@ -22,6 +24,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from ovserve import request_scope
 from ovserve.config import RequestLimits
 from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
 
@@ -93,20 +96,13 @@ class RequestGuard:
                 f"retry after {RETRY_AFTER_SECONDS} s"
             )
         self._inflight[servable] = count + 1
+        scope = request_scope.current()
+        if scope is None:  # a caller without a front end's scope (tests, tools)
+            scope = request_scope.RequestScope()
+        scope.max_tokens = self.limits.max_tokens_per_request
         try:
-            timeout = self.limits.request_timeout_seconds
-            if not timeout:
-                return await work()
-            deadline = asyncio.timeout(timeout)
-            try:
-                async with deadline:
-                    return await work()
-            except TimeoutError:
-                if not deadline.expired():
-                    raise
-                raise DeadlineExceeded(
-                    f"request to {servable} timed out after {timeout:g} s (--request_timeout_seconds)"
-                ) from None
+            with request_scope.entered(scope):
+                return await self._run_admitted(servable, work)
         finally:
             remaining = self._inflight[servable] - 1
             if remaining:
@@ -114,3 +110,18 @@ class RequestGuard:
             else:
                 # Unknown names must not accumulate: the map holds busy servables only.
                 del self._inflight[servable]
+
+    async def _run_admitted(self, servable: str, work: Callable[[], Awaitable[T]]) -> T:
+        timeout = self.limits.request_timeout_seconds
+        if not timeout:
+            return await work()
+        deadline = asyncio.timeout(timeout)
+        try:
+            async with deadline:
+                return await work()
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise DeadlineExceeded(
+                f"request to {servable} timed out after {timeout:g} s (--request_timeout_seconds)"
+            ) from None

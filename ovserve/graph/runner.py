@@ -20,10 +20,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from ovserve import request_scope
 from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
 from ovserve.graph.context import CalculatorContext
 from ovserve.graph.executor import NodeExecutor
@@ -141,7 +143,14 @@ class Graph:
                 unexpected exceptions become InternalError.
         """
         self._check_inputs(inputs)
-        return await self._executor.run(self.run_sync, dict(inputs))
+        return await self._executor.run(self._run_queued, time.perf_counter(), dict(inputs))
+
+    def _run_queued(self, submitted: float, inputs: Mapping[str, object]) -> dict[str, object]:
+        scope = request_scope.current()
+        if scope is not None:
+            scope.queue_s += time.perf_counter() - submitted
+            scope.graph_runs += 1
+        return self.run_sync(inputs)
 
     def run_sync(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """`run` on the calling thread (tests, tools). Never call it on the event loop."""

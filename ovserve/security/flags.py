@@ -41,6 +41,13 @@ def add_limit_flags(p: argparse.ArgumentParser) -> None:
         help="documents (OpenAI input items, KServe BYTES elements) per request; more: 400; 0 = no limit",
     )
     lim.add_argument(
+        "--max_tokens_per_request",
+        type=_non_negative,
+        default=RequestLimits().max_tokens_per_request,
+        help="tokens (as usage.prompt_tokens counts them) per request, checked after tokenization "
+        "and before inference; more: 400; 0 = no limit",
+    )
+    lim.add_argument(
         "--max_inflight_requests",
         type=_non_negative,
         default=256,
@@ -88,6 +95,7 @@ def limits_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         max_body_bytes=args.max_request_bytes,
         max_grpc_message_bytes=args.grpc_max_message_bytes,
         max_inputs_per_request=args.max_inputs_per_request,
+        max_tokens_per_request=args.max_tokens_per_request,
         max_inflight_requests=args.max_inflight_requests,
         max_inflight_per_servable=per_servable,
         request_timeout_seconds=args.request_timeout_seconds or None,

@@ -165,6 +165,7 @@ def test_limit_drain_and_access_log_flags(tmp_path: Path) -> None:
             "--max_request_bytes=1000",
             "--grpc_max_message_bytes=2000",
             "--max_inputs_per_request=16",
+            "--max_tokens_per_request=4096",
             "--max_inflight_requests=8",
             "--servable_max_inflight=org/model=2",
             "--servable_max_inflight=other=0",
@@ -176,13 +177,16 @@ def test_limit_drain_and_access_log_flags(tmp_path: Path) -> None:
     limits = config.limits
     assert (limits.max_body_bytes, limits.max_grpc_message_bytes) == (1000, 2000)
     assert limits.max_inputs_per_request == 16
+    assert limits.max_tokens_per_request == 4096
     assert limits.inflight_limit("org/model") == 2
     assert limits.inflight_limit("other") == 0
     assert limits.inflight_limit("x") == 8
     assert limits.request_timeout_seconds == 2.5
     assert config.shutdown_timeout_seconds == 3
     assert config.access_log is False
-    assert parse(["--rest_port=8000", "--config_path=c.json"]).limits.request_timeout_seconds is None
+    defaults = parse(["--rest_port=8000", "--config_path=c.json"]).limits
+    assert defaults.request_timeout_seconds is None
+    assert defaults.max_tokens_per_request == 262_144
 
 
 @pytest.mark.parametrize(
@@ -191,6 +195,7 @@ def test_limit_drain_and_access_log_flags(tmp_path: Path) -> None:
         (["--servable_max_inflight=model"], "--servable_max_inflight expects NAME=N"),
         (["--servable_max_inflight=m=-1"], "--servable_max_inflight expects NAME=N"),
         (["--max_request_bytes=0"], "must be >= 1"),
+        (["--max_tokens_per_request=-5"], "must be >= 0"),
         (["--shutdown_timeout=-1"], "must be >= 0"),
         (["--ssl_certfile=cert.pem"], "TLS needs both --ssl_certfile and --ssl_keyfile"),
         (["--ssl_ca_certfile=ca.pem"], "--ssl_ca_certfile needs --ssl_certfile and --ssl_keyfile"),

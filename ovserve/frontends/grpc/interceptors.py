@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 
+from ovserve import request_scope
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.metrics import CALL, Metrics, grpc_call
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
@@ -77,14 +78,22 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
             code = grpc.StatusCode.OK
+            scope = request_scope.RequestScope()
             try:
                 await context.send_initial_metadata((("x-request-id", request_id),))
-                return await inner(request, context)
+                with request_scope.entered(scope):
+                    response = await inner(request, context)
+                timings = scope.timings_ms()
+                if timings:  # as the REST headers, in trailing metadata
+                    context.set_trailing_metadata(
+                        tuple((f"x-{name}-time", f"{value:.3f}") for name, value in timings.items())
+                    )
+                return response
             except BaseException:
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
             finally:
-                _log(method, request_id, code, started, context.peer())
+                _log(method, request_id, code, started, context.peer(), scope.timings_ms())
 
         return handler._replace(unary_unary=logged)
 
@@ -135,13 +144,16 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         return handler
 
 
-def _log(method: str, request_id: str, code: Any, started: float, peer: str) -> None:
+def _log(
+    method: str, request_id: str, code: Any, started: float, peer: str, timings: dict[str, float]
+) -> None:
     record = {
         "protocol": "grpc",
         "request_id": request_id,
         "method": method,
         "status": getattr(code, "name", str(code)),
         "total_ms": round((time.perf_counter() - started) * 1000, 3),
+        **{f"{name}_ms": round(value, 3) for name, value in timings.items()},
         "remote": peer,
     }
     access_log.info("%s", json.dumps(record, separators=(",", ":")))

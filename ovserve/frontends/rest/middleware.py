@@ -1,6 +1,7 @@
 """REST middleware around the error mapping: access log, CORS, API key, metrics.
 
-Order (outermost first): `access_middleware` (request id, `X-Total-Time`, one log line) →
+Order (outermost first): `access_middleware` (request id, `X-Total-Time` and the phase times
+of a graph request, one log line) →
 `cors_middleware` (headers on every answer, `OPTIONS` preflight 200) → `error_middleware`
 (taxonomy → HTTP, in `errors.py`) → `auth_middleware` (raises `Unauthenticated`, so the
 401 gets the route's error body shape) → `metrics_middleware` (serves `GET /metrics`, labels
@@ -16,6 +17,7 @@ import time
 
 from aiohttp import web
 
+from ovserve import request_scope
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.frontends.rest.errors import Handler
@@ -26,6 +28,8 @@ access_log = logging.getLogger("ovserve.access")
 
 REQUEST_ID = "X-Request-Id"
 TOTAL_TIME = "X-Total-Time"
+# As TEI: where a graph request's time went, in ms (3 decimals), in the order of `RequestScope.timings_ms`.
+PHASE_HEADERS = ("X-Tokenization-Time", "X-Queue-Time", "X-Inference-Time")
 OPEN_PATHS = frozenset({"/v2/health/live", "/v2/health/ready"})
 METRICS_PATH = "/metrics"
 METRICS = web.AppKey("metrics", Metrics)
@@ -34,14 +38,20 @@ METRICS = web.AppKey("metrics", Metrics)
 
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Echo or create `X-Request-Id`, add `X-Total-Time` (ms), log one JSON line per request."""
+    """Echo or create `X-Request-Id`, add `X-Total-Time` (ms) and, for a request that ran a
+    graph, `X-Tokenization-Time` / `X-Queue-Time` / `X-Inference-Time`; log one JSON line."""
     started = time.perf_counter()
     request_id = request_id_of(request.headers.get(REQUEST_ID))
-    response = await handler(request)
+    with request_scope.entered(request_scope.RequestScope()) as scope:
+        response = await handler(request)
     elapsed_ms = (time.perf_counter() - started) * 1000
+    phases = scope.timings_ms()
     if not response.prepared:
         response.headers[REQUEST_ID] = request_id
         response.headers[TOTAL_TIME] = str(round(elapsed_ms))
+        if phases:
+            for header, value in zip(PHASE_HEADERS, phases.values(), strict=True):
+                response.headers[header] = f"{value:.3f}"
     if request.app[ACCESS_LOG]:
         access_log.info(
             "%s",
@@ -53,6 +63,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
                     "path": request.path,
                     "status": response.status,
                     "total_ms": round(elapsed_ms, 3),
+                    **{f"{name}_ms": round(value, 3) for name, value in phases.items()},
                     "remote": request.remote,
                 },
                 separators=(",", ":"),
