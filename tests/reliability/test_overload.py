@@ -1,10 +1,9 @@
 """Admission control under ~10× the sustainable rate: only 200 and 429, nothing lost or wrong.
 
-Shortened from the issue's 10 s to `LOAD_SECONDS` (3 s) to keep the suite fast: admission is
-decided per request with no state that builds up over time, so a longer run tests nothing
-more. The rate is measured first (closed loop at the in-flight limit) and then offered ×10
-as open-loop arrivals; the load generator shares the process and its 2 cores with the
-server, so the achieved rate is asserted to be at least ~5× what was measured.
+The issue's test: 10 s at about 10× the sustainable rate. The rate is measured first (closed
+loop at the in-flight limit) and then offered ×10 as open-loop arrivals; the load generator
+shares the process and its 2 cores with the server, so the achieved rate is asserted to be at
+least 6× what was measured (it reaches ~9× on an idle machine).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from tests.reliability.toys import write_slow_workspace
 from tests.running import running_server
 
 LIMIT = 4
-LOAD_SECONDS = 3.0
+LOAD_SECONDS = 10.0
 BODIES = [rest_body(seed) for seed in range(32)]
 JSON = {"Content-Type": "application/json"}
 
@@ -99,7 +98,9 @@ async def test_rest_overload_sees_only_200_and_429_and_recovers(slow_config: Pat
         assert tally.ok + tally.refused == len(tasks)
         assert tally.refused > 0
         assert tally.ok > 0
-        assert len(tasks) / LOAD_SECONDS > 5 * capacity, (len(tasks), capacity)
+        achieved = len(tasks) / LOAD_SECONDS / capacity
+        print(f"overload: {achieved:.1f}x the sustainable {capacity:.0f} req/s for {LOAD_SECONDS:g} s")
+        assert achieved > 6, (len(tasks), capacity)
 
         # Full service again: LIMIT concurrent requests all answered correctly, within 1 s.
         after = Tally()
