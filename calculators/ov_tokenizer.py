@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from calculators.batching.coalesce import Coalescer
 from calculators.infer_pool import InferRequestPool
 from calculators.tokens import SplitRow, TokenBatch, check_length
 from ovserve.errors import ConfigError
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 NO_TRUNCATION = 2**31 - 1 - 64
 _OUTPUTS = ("input_ids", "attention_mask", "token_type_ids")
 VARIANT_CACHE_SIZE = 8
+# Merged tokenizer calls running at once per node: one per core of this class of machine, so
+# that large requests still tokenize in parallel while small ones merge.
+TOKENIZER_SLOTS = 2
 _VARIANT_LOCK = threading.Lock()
 _VARIANTS: OrderedDict[tuple[int, int, int | None], tuple[object, object, InferRequestPool]] = OrderedDict()
 
@@ -125,6 +129,10 @@ class TextTokenizer:
         # The untruncated variant `split_rows` uses, and its special-token layout; made on demand.
         self._untruncated: InferRequestPool | None = None
         self._layout: tuple[int, int] | None = None
+        # Concurrent requests' texts go through the tokenizer together (see `Coalescer`).
+        self._coalesced: Coalescer[str, TokenBatch, TokenBatch] = Coalescer(
+            lambda texts: _encode(self._requests, texts), rows_of, slots=TOKENIZER_SLOTS
+        )
         if settings.truncate is None:
             self._requests = compiled_variant(core, tokenizer, None, where=where)
             return
@@ -146,7 +154,7 @@ class TextTokenizer:
         Raises:
             InvalidArgument: `Input length N longer than allowed M` when N > M.
         """
-        batch = _encode(self._requests, texts)
+        batch = self._coalesced(texts)
         check_length(batch.length, self.settings.max_length)
         return batch
 
@@ -178,6 +186,25 @@ class TextTokenizer:
                     prefix += 1
                 self._layout = (prefix, len(empty) - prefix)
             return self._untruncated, self._layout
+
+
+def rows_of(batch: TokenBatch, start: int, stop: int) -> TokenBatch:
+    """Rows `start:stop` of a right-padded batch, as tokenizing those texts alone gives them:
+    cut to their own longest row (the cut columns are padding for every one of them)."""
+    mask = batch.attention_mask[start:stop]
+    if start == stop:
+        return TokenBatch(
+            input_ids=batch.input_ids[:0, :0], attention_mask=mask[:, :0], token_type_ids=mask[:, :0]
+        )
+    attended = mask != 0
+    width = int(
+        np.max(np.where(attended.any(axis=1), mask.shape[1] - np.argmax(attended[:, ::-1], axis=1), 1))
+    )
+    return TokenBatch(
+        input_ids=batch.input_ids[start:stop, :width],
+        attention_mask=mask[:, :width],
+        token_type_ids=batch.token_type_ids[start:stop, :width],
+    )
 
 
 def _encode(pool: InferRequestPool, texts: Sequence[str]) -> TokenBatch:

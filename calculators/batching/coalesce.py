@@ -1,0 +1,130 @@
+"""`Coalescer`: concurrent calls of a batchable function become one call (leader/follower).
+
+Tokenizing one short text costs about as much fixed overhead as tokenizing dozens, so when
+many single-text requests arrive together, running their tokenizer calls one by one wastes
+the CPU that inference needs. A `Coalescer` lets at most `slots` calls of the function run at
+once; callers that arrive meanwhile queue, and the next free caller runs every queued call's
+items in one merged call, then each caller takes its own slice of the result.
+
+No thread of its own and no timer: an idle coalescer runs a call at once on the caller's
+thread, so a lone request pays nothing. A merged call that raises is retried call by call, so
+one caller's bad input never fails the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+@dataclass(eq=False)
+class _Call(Generic[T, R]):
+    items: Sequence[T]
+    result: R | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class Coalescer(Generic[T, M, R]):
+    """Thread-safe; see the module docstring.
+
+    Args:
+        run: the batchable function: every queued item, in order → one merged result.
+        split: `split(merged, start, stop)` → the result of items `start:stop` alone.
+        slots: merged calls allowed at once.
+        max_items: items per merged call (a single larger call still runs, alone).
+    """
+
+    def __init__(
+        self,
+        run: Callable[[list[T]], M],
+        split: Callable[[M, int, int], R],
+        *,
+        slots: int = 1,
+        max_items: int = 256,
+    ) -> None:
+        self._run = run
+        self._split = split
+        self.slots = slots
+        self.max_items = max_items
+        self._pending: list[_Call[T, R]] = []
+        self._busy = 0
+        self._cond = threading.Condition()
+        self.merged_calls = 0
+        """Calls of `run` so far (for tests and diagnostics)."""
+
+    def __call__(self, items: Sequence[T]) -> R:
+        """`split(run(items), 0, len(items))`, possibly computed together with other callers'.
+
+        Raises what `run` raised for these items.
+        """
+        call: _Call[T, R] = _Call(items)
+        with self._cond:
+            self._pending.append(call)
+        while True:
+            with self._cond:
+                while not call.done and not (self._busy < self.slots and self._pending):
+                    self._cond.wait()
+                if call.done:
+                    break
+                self._busy += 1
+                batch = self._take()
+            try:
+                self._run_batch(batch)
+            finally:
+                with self._cond:
+                    self._busy -= 1
+                    self._cond.notify_all()
+        if call.error is not None:
+            raise call.error
+        return call.result  # type: ignore[return-value]  # set when done without error
+
+    def _take(self) -> list[_Call[T, R]]:
+        """The oldest pending calls that fit in `max_items` (at least one); lock held."""
+        taken: list[_Call[T, R]] = []
+        count = 0
+        while self._pending and (not taken or count + len(self._pending[0].items) <= self.max_items):
+            call = self._pending.pop(0)
+            taken.append(call)
+            count += len(call.items)
+        return taken
+
+    def _run_batch(self, batch: list[_Call[T, R]]) -> None:
+        try:
+            self._deliver(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+                return
+            for call in batch:  # alone, so that only the call whose items break `run` fails
+                try:
+                    self._deliver([call])
+                except Exception as single:
+                    self._fail(call, single)
+        except BaseException as exc:
+            for call in batch:  # never leave a waiting caller hanging
+                self._fail(call, exc)
+            raise
+
+    def _deliver(self, batch: list[_Call[T, R]]) -> None:
+        merged = self._run([item for call in batch for item in call.items])
+        results = []
+        start = 0
+        for call in batch:
+            stop = start + len(call.items)
+            results.append(self._split(merged, start, stop))
+            start = stop
+        with self._cond:
+            self.merged_calls += 1
+            for call, result in zip(batch, results, strict=True):
+                call.result, call.done = result, True
+
+    def _fail(self, call: _Call[T, R], exc: BaseException) -> None:
+        with self._cond:
+            call.error, call.done = exc, True
