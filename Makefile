@@ -27,8 +27,9 @@ $(VENV)/.runtime-stamp: pyproject.toml $(CONSTRAINTS) requirements/export-nodeps
 	$(PIP) install -q --no-deps -r requirements/export-nodeps.txt
 	touch $@
 
-$(VENV)/.dev-stamp: $(VENV)/.runtime-stamp
+$(VENV)/.dev-stamp: $(VENV)/.runtime-stamp requirements/dev-nodeps.txt
 	$(PIP) install -q -c $(CONSTRAINTS) -e '.[export,dev]'
+	$(PIP) install -q --no-deps -c $(CONSTRAINTS) -r requirements/dev-nodeps.txt
 	touch $@
 
 # Exported once; delete the folder (or use --overwrite_models) to export again.
