@@ -37,6 +37,11 @@ from ovserve.workspace import Workspace, load_workspace, single_model_workspace
 
 log = logging.getLogger(__name__)
 
+# Connections waiting to be accepted (aiohttp's default is 128). Under a burst of new
+# connections a short queue makes the kernel reset them before the admission control can
+# answer 429; the kernel caps this at net.core.somaxconn.
+REST_LISTEN_BACKLOG = 2048
+
 
 def workspace_from_config(config: ServerConfig) -> Workspace:
     """The workspace the flags name. Raises `ConfigError` when its files are invalid."""
@@ -111,7 +116,11 @@ class Server:
             await self._runner.setup()
             ssl_context = server_ssl_context(config.tls) if config.tls is not None else None
             site = web.TCPSite(
-                self._runner, config.rest_bind_address, config.rest_port, ssl_context=ssl_context
+                self._runner,
+                config.rest_bind_address,
+                config.rest_port,
+                ssl_context=ssl_context,
+                backlog=REST_LISTEN_BACKLOG,
             )
             await site.start()
             self.rest_port = _bound_port(site)

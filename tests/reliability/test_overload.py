@@ -78,7 +78,9 @@ async def _capacity(session: aiohttp.ClientSession, url: str) -> float:
 async def test_rest_overload_sees_only_200_and_429_and_recovers(slow_config: Path) -> None:
     async with (
         running_server(slow_config, limits=RequestLimits(max_inflight_requests=LIMIT)) as server,
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
+        # Up to 256 connections: far above the in-flight limit, below the process fd limit
+        # (client and server share it; a new connection per queued request would exhaust it).
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session,
     ):
         url = f"http://127.0.0.1:{server.rest_port}/v2/models/slow/infer"
         capacity = await _capacity(session, url)
