@@ -9,10 +9,12 @@ from pathlib import Path
 
 import aiohttp
 import grpc
+import numpy as np
 import pytest
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from tests.grpc.stub import InferenceStub
+from tests.grpc.support import raw_request
 from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
 
@@ -72,3 +74,24 @@ async def test_access_log_can_be_turned_off(tmp_path: Path, caplog: pytest.LogCa
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel:
             await InferenceStub(channel).ServerLive(pb.ServerLiveRequest())
     assert _records(caplog) == []
+
+
+async def test_a_stream_echoes_its_request_id_and_is_logged_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="ovserve.access")
+    request = raw_request("relu", {"x": ("FP32", np.ones((1, 4), dtype=np.float32))})
+    async with (
+        running_server(write_toy_workspace(tmp_path)) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        call = InferenceStub(channel).ModelStreamInfer(
+            iter([request, request, request]), metadata=(("x-request-id", "s-7"),)
+        )
+        answers = [answer async for answer in call]
+        assert len(answers) == 3
+        assert all(not answer.error_message for answer in answers)
+        assert ("x-request-id", "s-7") in tuple(await call.initial_metadata())
+    streams = [r for r in _records(caplog) if r["protocol"] == "grpc" and r["method"] == "ModelStreamInfer"]
+    assert len(streams) == 1
+    assert (streams[0]["request_id"], streams[0]["status"]) == ("s-7", "OK")

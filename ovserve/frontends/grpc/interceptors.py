@@ -69,11 +69,15 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         self, continuation: Continuation, details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
-        inner = handler.unary_unary
         method = _method_name(details)
         request_id = request_id_of(_metadata(details, "x-request-id"))
+        if handler.stream_stream is not None:
+            return handler._replace(stream_stream=_logged_stream(handler.stream_stream, method, request_id))
+        if handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
 
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
             started = time.perf_counter()
@@ -142,6 +146,25 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
             return handler._replace(stream_stream=labelled_stream)
         return handler
+
+
+def _logged_stream(inner: Any, method: str, request_id: str) -> Any:
+    """`inner` (a bidi-stream behaviour) with the request id echoed and one log line at its end."""
+
+    async def logged(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            await context.send_initial_metadata((("x-request-id", request_id),))
+            async for response in inner(requests, context):
+                yield response
+        except BaseException:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            _log(method, request_id, code, started, context.peer(), {})
+
+    return logged
 
 
 def _log(
