@@ -1,15 +1,17 @@
-"""A pool of `InferRequest`s over one shared `CompiledModel`.
+"""A bounded pool of `InferRequest`s over one shared `CompiledModel`.
 
 A compiled model is shared by every run of a graph (it is a side packet), but an
 `InferRequest` holds mutable input/output tensors and, for tokenizers, variable state, so a
-request must serve one run at a time. Requests are created on demand and kept for reuse, so the
-pool grows to the number of runs that were ever in flight at once (bounded by ovserve's worker
-threads) and never blocks.
+request must serve one run at a time. Requests are created on demand, up to `limit`, and kept
+for reuse; a caller that finds all `limit` busy waits for one. The bound matters: each request
+keeps the activation memory of the last shape it ran, and more requests than the device runs at
+once add memory, not speed.
 """
 
 from __future__ import annotations
 
 import queue
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -18,24 +20,38 @@ if TYPE_CHECKING:
     import openvino
 
 
-class InferRequestPool:
-    """Lends `InferRequest`s of `compiled`; thread-safe."""
+def optimal_requests(compiled: openvino.CompiledModel) -> int:
+    """The compiled model's OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 if the device does not say)."""
+    try:
+        return max(1, int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+    except (RuntimeError, TypeError, ValueError):
+        return 1
 
-    def __init__(self, compiled: openvino.CompiledModel) -> None:
+
+class InferRequestPool:
+    """Lends at most `limit` `InferRequest`s of `compiled` at once; thread-safe."""
+
+    def __init__(self, compiled: openvino.CompiledModel, *, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("an infer request pool needs a limit of at least 1")
         self.compiled = compiled
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
         self._idle: queue.SimpleQueue[openvino.InferRequest] = queue.SimpleQueue()
 
     @contextmanager
     def request(self) -> Iterator[openvino.InferRequest]:
-        """A request for the caller's exclusive use until the block exits.
+        """A request for the caller's exclusive use until the block exits (waits while all
+        `limit` are lent).
 
         Output tensors alias the request's memory: copy what you keep before leaving the block.
         """
-        try:
-            req = self._idle.get_nowait()
-        except queue.Empty:
-            req = self.compiled.create_infer_request()
-        try:
-            yield req
-        finally:
-            self._idle.put(req)
+        with self._slots:
+            try:
+                req = self._idle.get_nowait()
+            except queue.Empty:
+                req = self.compiled.create_infer_request()
+            try:
+                yield req
+            finally:
+                self._idle.put(req)

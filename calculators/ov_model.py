@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calculators.infer_pool import InferRequestPool
+from calculators.infer_pool import InferRequestPool, optimal_requests
 from calculators.tokens import Int64Array, TokenBatch
 from calculators.vectors import Float32Array
 from ovserve.errors import ConfigError
@@ -39,7 +39,8 @@ class FeatureExtractor:
                 )
             self._inputs.append((index, known[0]))
         self._output = _pick_output(compiled, output_name, where=where)
-        self._requests = InferRequestPool(compiled)
+        # As many requests as the device runs at once: more would only hold more memory.
+        self._requests = InferRequestPool(compiled, limit=optimal_requests(compiled))
 
     @property
     def input_names(self) -> tuple[str, ...]:
@@ -51,10 +52,7 @@ class FeatureExtractor:
 
     def optimal_requests(self) -> int:
         """The compiled model's OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 if the device does not say)."""
-        try:
-            return max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
-        except RuntimeError:
-            return 1
+        return self._requests.limit
 
     def run(self, batch: TokenBatch) -> Float32Array:
         """Hidden states `[N, L, D]` as float32 (a copy, owned by the caller). Thread-safe."""

@@ -35,6 +35,8 @@ VARIANT_CACHE_SIZE = 8
 # Merged tokenizer calls running at once per node: one per core of this class of machine, so
 # that large requests still tokenize in parallel while small ones merge.
 TOKENIZER_SLOTS = 2
+# Infer requests per compiled tokenizer: the merged calls plus a few `/v3/tokenize` runs.
+TOKENIZER_REQUESTS = 4
 _VARIANT_LOCK = threading.Lock()
 _VARIANTS: OrderedDict[tuple[int, int, int | None], tuple[object, object, InferRequestPool]] = OrderedDict()
 
@@ -90,7 +92,7 @@ def compiled_variant(
             _VARIANTS.move_to_end(key)
             return hit[2]
     model = tokenizer if content_max is None else set_truncation(tokenizer, content_max, where=where)
-    pool = InferRequestPool(core.compile_model(model, "CPU"))
+    pool = InferRequestPool(core.compile_model(model, "CPU"), limit=TOKENIZER_REQUESTS)
     with _VARIANT_LOCK:
         _VARIANTS[key] = (core, tokenizer, pool)
         while len(_VARIANTS) > VARIANT_CACHE_SIZE:
