@@ -156,8 +156,12 @@ def _logged_stream(inner: Any, method: str, request_id: str) -> Any:
         code = grpc.StatusCode.OK
         try:
             await context.send_initial_metadata((("x-request-id", request_id),))
-            async for response in inner(requests, context):
-                yield response
+            behaviour = inner(requests, context)
+            if hasattr(behaviour, "__aiter__"):
+                async for response in behaviour:
+                    yield response
+            else:  # a coroutine that writes through `context` or only sets a status (API key denial)
+                await behaviour
         except BaseException:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
