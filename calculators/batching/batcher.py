@@ -18,6 +18,10 @@ Design (leader/follower, no thread of its own, no timer):
 * A merged inference that raises is retried per request, so only the request whose input
   breaks the model fails; the others get their results. A single request's failure is
   raised to it unchanged, as without batching.
+* Each waiting run sleeps on its own condition (all share the batcher's lock), and a finished
+  batch wakes only the runs it finished plus, when rows are pending, one run per free slot to
+  lead the next batch. With 64 waiting runs, waking all of them on every batch (notify_all)
+  made each one take the lock and the GIL just to go back to sleep.
 
 Graph worker threads are what wait here, so batching can merge only as many requests as the
 graph executor lets in at once: see `ovserve.graph.executor.default_workers`.
@@ -67,7 +71,11 @@ class DynamicBatcher(Generic[S]):
         self._free = list(slots)
         self._slot_count = len(slots)
         self._pending: list[Row] = []
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._waiting: dict[Job, threading.Condition] = {}
+        """The condition each sleeping `run` waits on, by its job (all use `_lock`)."""
+        self._holders: list[threading.Condition] = []
+        """Conditions of `hold` calls waiting for slots."""
         self.history: collections.deque[int] = collections.deque(maxlen=1024)
         """Rows of each batch run, newest last (for tests and diagnostics)."""
         self._size_counts: collections.Counter[int] = collections.Counter()
@@ -75,12 +83,12 @@ class DynamicBatcher(Generic[S]):
     @property
     def pending_rows(self) -> int:
         """Rows waiting for a slot now."""
-        with self._cond:
+        with self._lock:
             return len(self._pending)
 
     def batch_size_counts(self) -> dict[int, int]:
         """Batches run so far, by rows per batch, since this batcher was made (for metrics)."""
-        with self._cond:
+        with self._lock:
             return dict(self._size_counts)
 
     @contextlib.contextmanager
@@ -91,16 +99,21 @@ class DynamicBatcher(Generic[S]):
         way for tests and tools to make the batcher merge, with no reliance on timing.
         """
         held: list[S] = []
-        with self._cond:
-            while len(held) < self._slot_count:
-                self._cond.wait_for(lambda: bool(self._free))
-                held.append(self._free.pop())
+        freed = threading.Condition(self._lock)
+        with self._lock:
+            self._holders.append(freed)
+            try:
+                while len(held) < self._slot_count:
+                    freed.wait_for(lambda: bool(self._free))
+                    held.append(self._free.pop())
+            finally:
+                self._holders.remove(freed)
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._free.extend(held)
-                self._cond.notify_all()
+                self._wake_leaders()
 
     def run(self, batch: TokenBatch) -> Float32Array:
         """The `[N, L, D]` hidden states of `batch` (N, L as given; zeros on its padding).
@@ -111,12 +124,19 @@ class DynamicBatcher(Generic[S]):
         """
         started = time.perf_counter()
         job = Job.of(batch)
-        with self._cond:
+        wake = threading.Condition(self._lock)
+        with self._lock:
             self._pending.extend(job.rows())
         while True:
-            with self._cond:
+            with self._lock:
                 while not job.done and not (self._free and self._pending):
-                    self._cond.wait()
+                    # Listed only while asleep, so a wake-up never goes to a thread that is
+                    # busy leading a batch (its slot's rows would wait for it).
+                    self._waiting[job] = wake
+                    try:
+                        wake.wait()
+                    finally:
+                        del self._waiting[job]
                 if job.done:
                     break
                 slot = self._free.pop()
@@ -124,9 +144,9 @@ class DynamicBatcher(Generic[S]):
             try:
                 self._run_batch(slot, chosen)
             finally:
-                with self._cond:
+                with self._lock:
                     self._free.append(slot)
-                    self._cond.notify_all()
+                    self._wake_leaders()
         scope = request_scope.current()
         if scope is not None:
             scope.inference_s += job.infer_s
@@ -135,6 +155,28 @@ class DynamicBatcher(Generic[S]):
             raise job.error
         assert job.out is not None
         return job.out
+
+    def _wake_leaders(self) -> None:
+        """Wake one waiter per free slot to run the pending rows (lock held).
+
+        `hold` calls come first; then the owners of the oldest pending rows, one each (a
+        run woken to lead may find its own rows already taken, and leads anyway).
+        """
+        budget = len(self._free)
+        for freed in self._holders[:budget]:
+            freed.notify()
+        budget -= min(budget, len(self._holders))
+        woken: set[int] = set()
+        for row in self._pending:
+            if budget == 0:
+                return
+            if id(row.job) in woken or row.job.error is not None:
+                continue
+            wake = self._waiting.get(row.job)
+            if wake is not None:
+                wake.notify()
+                woken.add(id(row.job))
+                budget -= 1
 
     def _take(self) -> list[Row]:
         """Pop the next batch's rows from the pending list (lock held)."""
@@ -178,7 +220,7 @@ class DynamicBatcher(Generic[S]):
         hidden = self._infer(slot, batch)
         took = time.perf_counter() - started
         self.history.append(len(chosen))
-        with self._cond:
+        with self._lock:
             self._size_counts[len(chosen)] += 1
             for job in batch_rows.jobs_of(chosen):
                 job.infer_s += took
@@ -188,12 +230,21 @@ class DynamicBatcher(Generic[S]):
         # Each row belongs to this batch only, so the copies need no lock.
         for b, row in enumerate(chosen):
             row.job.copy_row(row.index, hidden[b])
-        with self._cond:
+        with self._lock:
             for row in chosen:
                 row.job.remaining -= 1
+            for job in batch_rows.jobs_of(chosen):
+                if job.done:
+                    self._notify(job)
 
     def _fail(self, job: Job, exc: BaseException) -> None:
-        with self._cond:
+        with self._lock:
             if job.error is None:
                 job.error = exc
-            self._cond.notify_all()
+            self._notify(job)
+
+    def _notify(self, job: Job) -> None:
+        """Wake `job`'s run if it sleeps (lock held; a run that is awake checks `done` itself)."""
+        wake = self._waiting.get(job)
+        if wake is not None:
+            wake.notify()

@@ -8,7 +8,8 @@ items in one merged call, then each caller takes its own slice of the result.
 
 No thread of its own and no timer: an idle coalescer runs a call at once on the caller's
 thread, so a lone request pays nothing. A merged call that raises is retried call by call, so
-one caller's bad input never fails the others.
+one caller's bad input never fails the others. Each waiting caller sleeps on its own condition:
+a merged call wakes the callers it served and one queued caller per free slot, not everyone.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ R = TypeVar("R")
 @dataclass(eq=False)
 class _Call(Generic[T, R]):
     items: Sequence[T]
+    wake: threading.Condition
     result: R | None = None
     error: BaseException | None = None
     done: bool = False
+    sleeping: bool = False
 
 
 class Coalescer(Generic[T, M, R]):
@@ -55,7 +58,7 @@ class Coalescer(Generic[T, M, R]):
         self.max_items = max_items
         self._pending: list[_Call[T, R]] = []
         self._busy = 0
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self.merged_calls = 0
         """Calls of `run` so far (for tests and diagnostics)."""
 
@@ -64,13 +67,17 @@ class Coalescer(Generic[T, M, R]):
 
         Raises what `run` raised for these items.
         """
-        call: _Call[T, R] = _Call(items)
-        with self._cond:
+        call: _Call[T, R] = _Call(items, threading.Condition(self._lock))
+        with self._lock:
             self._pending.append(call)
         while True:
-            with self._cond:
+            with self._lock:
                 while not call.done and not (self._busy < self.slots and self._pending):
-                    self._cond.wait()
+                    call.sleeping = True
+                    try:
+                        call.wake.wait()
+                    finally:
+                        call.sleeping = False
                 if call.done:
                     break
                 self._busy += 1
@@ -78,12 +85,22 @@ class Coalescer(Generic[T, M, R]):
             try:
                 self._run_batch(batch)
             finally:
-                with self._cond:
+                with self._lock:
                     self._busy -= 1
-                    self._cond.notify_all()
+                    self._wake_next()
         if call.error is not None:
             raise call.error
         return call.result  # type: ignore[return-value]  # set when done without error
+
+    def _wake_next(self) -> None:
+        """Wake the oldest sleeping queued callers, one per free slot, to run them (lock held)."""
+        free = self.slots - self._busy
+        for call in self._pending:
+            if free <= 0:
+                return
+            if call.sleeping:
+                call.wake.notify()
+                free -= 1
 
     def _take(self) -> list[_Call[T, R]]:
         """The oldest pending calls that fit in `max_items` (at least one); lock held."""
@@ -120,11 +137,13 @@ class Coalescer(Generic[T, M, R]):
             stop = start + len(call.items)
             results.append(self._split(merged, start, stop))
             start = stop
-        with self._cond:
+        with self._lock:
             self.merged_calls += 1
             for call, result in zip(batch, results, strict=True):
                 call.result, call.done = result, True
+                call.wake.notify()
 
     def _fail(self, call: _Call[T, R], exc: BaseException) -> None:
-        with self._cond:
+        with self._lock:
             call.error, call.done = exc, True
+            call.wake.notify()

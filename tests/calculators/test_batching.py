@@ -243,3 +243,39 @@ def test_options_override_the_server_defaults_field_by_field(restore_defaults: N
     assert not resolve(BatchingOptions(enabled=False), where="n").enabled
     with pytest.raises(ConfigError, match="must be >= 1"):
         resolve(BatchingOptions(max_batch_size=0), where="n")
+
+
+@pytest.mark.parametrize("slots", [1, 2, 3])
+def test_many_concurrent_requests_all_finish_with_their_own_rows(
+    make: Callable[..., tuple[DynamicBatcher[int], FakeModel]], slots: int
+) -> None:
+    # Waiters sleep on their own conditions and are woken one by one, so a lost wake-up
+    # would leave a request hanging here: every thread must finish, with exact rows.
+    batcher, _ = make(slots=slots, max_batch_size=8)
+    rng = np.random.default_rng(slots)
+    requests = [
+        tokens(*rng.integers(1, 40, size=int(rng.integers(1, 5))).tolist(), start=100 * i + 1)
+        for i in range(96)
+    ]
+    requests[7] = tokens(5, start=BAD_ID - 2)
+    results: dict[int, Float32Array | Exception] = {}
+
+    def one(i: int) -> None:
+        try:
+            results[i] = batcher.run(requests[i])
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert isinstance(results[7], RuntimeError)
+    for i, request in enumerate(requests):
+        if i != 7:
+            result = results[i]
+            assert not isinstance(result, Exception)
+            np.testing.assert_array_equal(result, expected(request))
+    assert batcher.pending_rows == 0

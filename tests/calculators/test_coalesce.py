@@ -90,3 +90,26 @@ def test_rows_of_gives_each_callers_rows_cut_to_their_own_width() -> None:
     assert alone.attention_mask.tolist() == [[1, 1, 1], [1, 1, 0]]
     assert rows_of(batch, 0, 1).length == 5
     assert rows_of(batch, 2, 2).input_ids.shape == (0, 0)
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_many_concurrent_callers_each_get_their_own_results(slots: int) -> None:
+    # Each queued caller sleeps on its own condition; a lost wake-up would hang a caller here.
+    def run(items: list[int]) -> list[int]:
+        if any(item < 0 for item in items):
+            raise ValueError("negative item")
+        threading.Event().wait(0.0005)  # long enough for callers to pile up
+        return [2 * item for item in items]
+
+    coalescer = Coalescer(run, split, slots=slots, max_items=16)
+    calls = [[i * 10 + k for k in range(1 + i % 3)] for i in range(200)]
+    calls[13] = [-1]
+    with ThreadPoolExecutor(64) as pool:
+        futures = [pool.submit(coalescer, items) for items in calls]
+        for i, future in enumerate(futures):
+            if i == 13:
+                with pytest.raises(ValueError):
+                    future.result(timeout=60)
+            else:
+                assert future.result(timeout=60) == [2 * item for item in calls[i]]
+    assert coalescer.merged_calls < len(calls)
