@@ -73,6 +73,9 @@ class EmbeddingsResult:
 
     embeddings: npt.NDArray[np.float32]
     prompt_tokens: int
+    rendered: bytes | None = None
+    """A front end's encoding of this result, when it asked the data plane for one (the graph
+    itself never sets it)."""
 
 
 def parse_embeddings_body(body: object) -> EmbeddingsRequest:

@@ -11,8 +11,10 @@ Errors are `OvserveError`s with OVMS message texts; the front ends map them once
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 import numpy as np
 import openvino as ov
@@ -52,6 +54,9 @@ GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "trunc
 EmbeddingsPayload = EmbeddingsRequest | Mapping[str, object] | NonJsonPayload
 
 
+T = TypeVar("T")
+
+
 class DataPlane:
     """Serves the repository's graphs and models to the front ends."""
 
@@ -74,7 +79,12 @@ class DataPlane:
         return graph
 
     async def embeddings(
-        self, model: str, payload: EmbeddingsPayload, *, dimensions: int | None = None
+        self,
+        model: str,
+        payload: EmbeddingsPayload,
+        *,
+        dimensions: int | None = None,
+        render: Callable[[EmbeddingsResult], bytes] | None = None,
     ) -> EmbeddingsResult:
         """Run the embeddings graph `model` on one request and return its vectors.
 
@@ -83,6 +93,9 @@ class DataPlane:
         or a `NonJsonPayload` (rejected by the graph with the OVMS text).
         `dimensions` keeps the first N values of every vector (Matryoshka); see
         `truncate_dimensions` for when they are re-normalized.
+        `render`, when given, encodes the result (e.g. a JSON body) on the graph's worker
+        thread, right after the run, into the result's `rendered`: a front end's encoding then
+        neither runs on the event loop nor costs a second thread hop.
 
         Raises:
             NotFound / Unavailable: as `graph`.
@@ -91,12 +104,16 @@ class DataPlane:
         """
         if dimensions is not None and dimensions < 1:
             raise InvalidArgument("dimensions should be greater than 0")
-        result = await self._answer(model, payload)
-        if not isinstance(result, EmbeddingsResult):
-            raise OvserveError(f"graph {model!r} does not produce embeddings")
-        if dimensions is not None:
-            result = truncate_dimensions(result, dimensions)
-        return result
+
+        def finish(packet: object) -> EmbeddingsResult:
+            if not isinstance(packet, EmbeddingsResult):
+                raise OvserveError(f"graph {model!r} does not produce embeddings")
+            result = packet if dimensions is None else truncate_dimensions(packet, dimensions)
+            if render is not None:
+                result = dataclasses.replace(result, rendered=render(result))
+            return result
+
+        return await self._answer(model, payload, finish)
 
     async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
         """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body (§9.6).
@@ -106,13 +123,18 @@ class DataPlane:
             InvalidArgument: a body problem, in the OVMS execution-error wrapper.
             Unimplemented: the graph has no tokenize branch.
         """
-        result = await self._answer(model, TokenizeBody(body))
+        result = await self._answer(model, TokenizeBody(body), _packet_as_it_is)
         if not isinstance(result, TokenizeResult):
             raise Unimplemented(f"graph {model!r} does not serve tokenize")
         return result
 
-    async def _answer(self, model: str, payload: object) -> object:
-        """The packet graph `model` answers `payload` with on its payload output stream."""
+    async def _answer(self, model: str, payload: object, finish: Callable[[object], T]) -> T:
+        """`finish(packet)` of the packet graph `model` answers `payload` with on its payload
+        output stream (None when the stream came up empty); `finish` runs on the worker thread.
+
+        Errors of the run carry the OVMS execution-error prefix; those of `finish` (the caller's
+        own checks) are raised as they are.
+        """
         # A lease, not a plain look-up: a reload may replace the graph while this request is
         # queued, and the old graph must stay open until the request is answered.
         with self.repository.graph_lease(model) as leased:
@@ -120,13 +142,22 @@ class DataPlane:
                 raise Unavailable("Mediapipe is not loaded yet")
             graph = leased
             stream = _payload_stream(graph.input_streams, PAYLOAD_INPUT)
+            answer = _payload_stream(graph.output_streams, PAYLOAD_OUTPUT)
+
+            def then(outputs: dict[str, object]) -> T:
+                try:
+                    return finish(outputs.get(answer))
+                except OvserveError as exc:
+                    raise _AfterTheGraph(exc) from exc
+
             try:
-                outputs = await graph.run({stream: payload})
+                return await graph.run_then({stream: payload}, then)
+            except _AfterTheGraph as after:
+                raise after.error from None
             except OvserveError as exc:
                 code = exc.code.name
                 message = EXECUTION_ERROR_PREFIX.format(code=code) + exc.message
                 raise OvserveError(message, code=exc.code) from exc
-        return outputs.get(_payload_stream(graph.output_streams, PAYLOAD_OUTPUT))
 
     # -- listing and metadata ----------------------------------------------------------------
 
@@ -275,6 +306,19 @@ class DataPlane:
     def _model_versions(self, name: str) -> tuple[str, ...]:
         statuses = self.repository.statuses().get(name, [])
         return tuple(str(s.version) for s in statuses if s.state == VersionState.AVAILABLE)
+
+
+class _AfterTheGraph(Exception):
+    """Carries an error of a `finish` step out of the graph run, so it is not reported as the
+    graph's own (no execution-error prefix)."""
+
+    def __init__(self, error: OvserveError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _packet_as_it_is(packet: object) -> object:
+    return packet
 
 
 def truncate_dimensions(result: EmbeddingsResult, dimensions: int) -> EmbeddingsResult:

@@ -21,9 +21,9 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ovserve import request_scope
 from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     import openvino
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def _outputs_as_they_are(outputs: dict[str, object]) -> dict[str, object]:
+    return outputs
 
 
 class GraphSource(Protocol):
@@ -142,15 +148,25 @@ class Graph:
                 message `Calculator::Process() for node "<node>" failed: <message>`;
                 unexpected exceptions become InternalError.
         """
-        self._check_inputs(inputs)
-        return await self._executor.run(self._run_queued, time.perf_counter(), dict(inputs))
+        return await self.run_then(inputs, _outputs_as_they_are)
 
-    def _run_queued(self, submitted: float, inputs: Mapping[str, object]) -> dict[str, object]:
+    async def run_then(self, inputs: Mapping[str, object], finish: Callable[[dict[str, object]], T]) -> T:
+        """`run`, then `finish(outputs)` on the same worker thread; return what `finish` returns.
+
+        For work on the answer that should not run on the event loop (e.g. encoding a response
+        body), without a second thread hop. Raises as `run`, and whatever `finish` raises.
+        """
+        self._check_inputs(inputs)
+        return await self._executor.run(self._run_queued, time.perf_counter(), dict(inputs), finish)
+
+    def _run_queued(
+        self, submitted: float, inputs: Mapping[str, object], finish: Callable[[dict[str, object]], T]
+    ) -> T:
         scope = request_scope.current()
         if scope is not None:
             scope.queue_s += time.perf_counter() - submitted
             scope.graph_runs += 1
-        return self.run_sync(inputs)
+        return finish(self.run_sync(inputs))
 
     def run_sync(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """`run` on the calling thread (tests, tools). Never call it on the event loop."""

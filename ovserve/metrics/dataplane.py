@@ -48,10 +48,17 @@ class MeteredDataPlane(DataPlane):
         self.metrics = metrics
 
     async def embeddings(
-        self, model: str, payload: EmbeddingsPayload, *, dimensions: int | None = None
+        self,
+        model: str,
+        payload: EmbeddingsPayload,
+        *,
+        dimensions: int | None = None,
+        render: Callable[[EmbeddingsResult], bytes] | None = None,
     ) -> EmbeddingsResult:
         parent = super().embeddings
-        return await self._graph_run(model, lambda: parent(model, payload, dimensions=dimensions))
+        return await self._graph_run(
+            model, lambda: parent(model, payload, dimensions=dimensions, render=render)
+        )
 
     async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
         parent = super().tokenize
