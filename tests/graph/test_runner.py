@@ -57,6 +57,24 @@ async def test_concurrent_runs_overlap_and_share_no_state() -> None:
     assert elapsed < 0.5
 
 
+async def test_run_then_finishes_on_the_worker_thread_and_passes_its_errors_through() -> None:
+    async with make_graph() as graph:
+
+        def finish(outputs: dict[str, object]) -> tuple[object, str]:
+            return outputs["out"], threading.current_thread().name
+
+        out, thread = await graph.run_then({"in": "abc"}, finish)
+        assert out == ">ABC!"
+        assert thread != threading.current_thread().name  # not the event loop's thread
+
+        def refuse(outputs: dict[str, object]) -> None:
+            raise InvalidArgument("the caller's own check")
+
+        with pytest.raises(InvalidArgument) as raised:
+            await graph.run_then({"in": "abc"}, refuse)
+        assert raised.value.message == "the caller's own check"  # no node wrapper added
+
+
 async def test_invalid_argument_keeps_code_and_names_the_node() -> None:
     async with make_graph() as graph:
         with pytest.raises(InvalidArgument) as info:
