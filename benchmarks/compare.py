@@ -55,20 +55,24 @@ def request_count(workload: Workload, raw: RawFigure, seconds: float) -> int:
     return max(3 * workload.clients, min(60_000, math.ceil(per_second * seconds * 2)))
 
 
-async def measure_server(
-    workload: Workload, texts: list[str], count: int, config: LoadConfig, seconds: float
-) -> Summary:
-    groups = [
+def request_groups(workload: Workload, texts: list[str], count: int) -> list[list[str]]:
+    """`count` requests of `workload.texts` texts each, cycling through `texts`."""
+    return [
         [texts[(i * workload.texts + j) % len(texts)] for j in range(workload.texts)] for i in range(count)
     ]
-    # One round to compile the shapes and open the connections; big batches need just one.
+
+
+async def warm_up(workload: Workload, groups: list[list[str]], config: LoadConfig) -> None:
+    """One round to compile the shapes and open the connections; big batches need just one."""
     warm = LoadConfig(**{**asdict(config), "concurrency": workload.clients})
     await run_load(groups[: workload.clients if workload.texts == 1 else 1], warm)
-    run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds / ROUNDS})
-    # Best of a few short rounds, as for raw: on a shared machine the least disturbed round is
-    # the closest to what the system can do.
-    summaries = [summarize(await run_load(groups, run)) for _ in range(ROUNDS)]
-    return max(summaries, key=lambda summary: score(workload, summary))
+
+
+async def server_round(
+    workload: Workload, groups: list[list[str]], config: LoadConfig, seconds: float
+) -> Summary:
+    run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds})
+    return summarize(await run_load(groups, run))
 
 
 def make_embedders(config_path: Path) -> tuple[dict[str, RawEmbedder], str]:
@@ -85,18 +89,26 @@ def make_embedders(config_path: Path) -> tuple[dict[str, RawEmbedder], str]:
     return embedders, f"INFERENCE_PRECISION_HINT in effect: {used} (plugin_config: {files.plugin_config})"
 
 
-def measure_raw(
-    embedders: dict[str, RawEmbedder], w: Workload, texts: list[str], seconds: float
-) -> RawFigure:
-    """The best raw figure for one workload; warns when the texts miss their token length."""
-    sample = texts[: w.raw_batch or w.texts]
+def check_lengths(embedders: dict[str, RawEmbedder], w: Workload, sample: list[str]) -> None:
+    """Warn when the texts miss the workload's token length."""
     lengths = sorted(set(embedders["LATENCY"].tokenize(sample)["attention_mask"].sum(axis=1).tolist()))
     if lengths != [w.tokens]:
         print(f"  warning: {w.name} texts have {lengths} tokens, not {w.tokens}", file=sys.stderr)
-    print(f"  raw: {w.label} ...", file=sys.stderr, flush=True)
+
+
+def raw_round(embedders: dict[str, RawEmbedder], w: Workload, sample: list[str], seconds: float) -> RawFigure:
+    """One raw round of workload `w`: every configuration once, the best kept."""
     if w.latency:
-        return best_latency(embedders, sample, seconds, ROUNDS)
-    return best_throughput(embedders, sample, seconds, ROUNDS)
+        return best_latency(embedders, sample, seconds, rounds=1)
+    return best_throughput(embedders, sample, seconds, rounds=1)
+
+
+def better_raw(w: Workload, a: RawFigure | None, b: RawFigure) -> RawFigure:
+    if a is None:
+        return b
+    if w.latency:
+        return a if a.p50_ms <= b.p50_ms else b
+    return a if a.tokens_per_second >= b.tokens_per_second else b
 
 
 def _url(port: int) -> str:
@@ -116,11 +128,13 @@ async def _start(stack: contextlib.AsyncExitStack, server: ServerProcess) -> str
 async def run_workloads(
     args: argparse.Namespace, config_path: Path, texts: dict[str, list[str]]
 ) -> tuple[dict[str, dict[str, Row]], dict[str, RawFigure], str]:
-    """Raw, baseline, ovserve REST and gRPC, workload by workload.
+    """Raw, baseline, ovserve REST and gRPC, workload by workload, in interleaved rounds.
 
-    Both servers are started first and sit idle while another row runs; measuring each
-    workload's rows back to back keeps them under the same background load, which on a
-    shared machine moves more than anything else.
+    Both servers are started first and sit idle while another row runs. Each of the
+    `ROUNDS` rounds of a workload measures raw, then every server, for a short while, and
+    each system keeps its best round: a machine whose speed drifts (seen here: the same
+    server 30% slower a few minutes later) then moves every row of a workload alike, where
+    measuring one system's rounds back to back moved the ratios instead.
     """
     seconds, raw_seconds = (3.0, 1.5) if args.quick else (12.0, 5.0)
     logs = Path(args.logs)
@@ -139,18 +153,32 @@ async def run_workloads(
             ("ovserve gRPC", LoadConfig(grpc_url=f"127.0.0.1:{grpc_port}"), grpc_missing),
         ]
         for w in WORKLOADS:
-            raw[w.name] = measure_raw(embedders, w, texts[w.name], raw_seconds)
-            for system, base, missing in targets:
-                if missing:
-                    rows[w.name][system] = server_row(w, system, None, missing)
-                    continue
-                config = LoadConfig(
-                    **{**asdict(base), "model": MODEL, "encoding_format": args.encoding_format}
+            sample = texts[w.name][: w.raw_batch or w.texts]
+            check_lengths(embedders, w, sample)
+            print(f"  {w.label}: {ROUNDS} rounds of raw, then each server ...", file=sys.stderr, flush=True)
+            best_raw = raw_round(embedders, w, sample, raw_seconds / ROUNDS)
+            groups = request_groups(w, texts[w.name], request_count(w, best_raw, seconds / ROUNDS))
+            client = {"model": MODEL, "encoding_format": args.encoding_format}
+            configs = {
+                system: LoadConfig(**{**asdict(base), **client})
+                for system, base, missing in targets
+                if not missing
+            }
+            for config in configs.values():
+                await warm_up(w, groups, config)
+            best: dict[str, Summary] = {}
+            for round_index in range(ROUNDS):
+                if round_index:
+                    best_raw = better_raw(w, best_raw, raw_round(embedders, w, sample, raw_seconds / ROUNDS))
+                for system, config in configs.items():
+                    summary = await server_round(w, groups, config, seconds / ROUNDS)
+                    if system not in best or score(w, summary) > score(w, best[system]):
+                        best[system] = summary
+            raw[w.name] = best_raw
+            for system, _, missing in targets:
+                rows[w.name][system] = (
+                    server_row(w, system, None, missing) if missing else server_row(w, system, best[system])
                 )
-                print(f"  {system}: {w.label} ...", file=sys.stderr, flush=True)
-                count = request_count(w, raw[w.name], seconds)
-                summary = await measure_server(w, texts[w.name], count, config, seconds)
-                rows[w.name][system] = server_row(w, system, summary)
     del embedders
     gc.collect()
     return rows, raw, note
