@@ -7,6 +7,7 @@ a real model does within rounding; pads get a value that would show if they leak
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 
@@ -68,8 +69,11 @@ def expected(batch: TokenBatch) -> Float32Array:
     return hidden
 
 
-def run_all(batcher: DynamicBatcher[int], requests: Sequence[TokenBatch]) -> list[Float32Array | Exception]:
-    """`batcher.run` of every request on its own thread, all queued behind a held batcher."""
+def run_all(
+    batcher: DynamicBatcher[int], requests: Sequence[TokenBatch], *, held: bool = True
+) -> list[Float32Array | Exception]:
+    """`batcher.run` of every request on its own thread; with `held`, all queued behind a held
+    batcher first. A request still running after 30 s reads `RuntimeError("not run")`."""
     results: list[Float32Array | Exception] = [RuntimeError("not run")] * len(requests)
 
     def one(i: int) -> None:
@@ -80,10 +84,10 @@ def run_all(batcher: DynamicBatcher[int], requests: Sequence[TokenBatch]) -> lis
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
     rows = sum(r.input_ids.shape[0] for r in requests)
-    with batcher.hold():
+    with batcher.hold() if held else contextlib.nullcontext():
         for t in threads:
             t.start()
-        while batcher.pending_rows < rows:
+        while held and batcher.pending_rows < rows:
             threading.Event().wait(0.001)
     for t in threads:
         t.join(timeout=30)
@@ -254,25 +258,13 @@ def test_many_concurrent_requests_all_finish_with_their_own_rows(
     batcher, _ = make(slots=slots, max_batch_size=8)
     rng = np.random.default_rng(slots)
     requests = [
-        tokens(*rng.integers(1, 40, size=int(rng.integers(1, 5))).tolist(), start=100 * i + 1)
+        tokens(*rng.integers(1, 40, size=int(rng.integers(1, 5))).tolist(), start=1000 * (i + 1))
         for i in range(96)
     ]
     requests[7] = tokens(5, start=BAD_ID - 2)
-    results: dict[int, Float32Array | Exception] = {}
-
-    def one(i: int) -> None:
-        try:
-            results[i] = batcher.run(requests[i])
-        except Exception as exc:
-            results[i] = exc
-
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
+    results = run_all(batcher, requests, held=False)
     assert isinstance(results[7], RuntimeError)
+    assert "666" in str(results[7])
     for i, request in enumerate(requests):
         if i != 7:
             result = results[i]

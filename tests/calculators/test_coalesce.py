@@ -108,7 +108,7 @@ def test_many_concurrent_callers_each_get_their_own_results(slots: int) -> None:
         futures = [pool.submit(coalescer, items) for items in calls]
         for i, future in enumerate(futures):
             if i == 13:
-                with pytest.raises(ValueError):
+                with pytest.raises(ValueError, match="negative item"):
                     future.result(timeout=60)
             else:
                 assert future.result(timeout=60) == [2 * item for item in calls[i]]
