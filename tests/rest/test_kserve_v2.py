@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import struct
 from typing import Any
 from urllib.parse import quote
 
@@ -210,6 +212,38 @@ async def test_kserve_errors_use_the_kserve_body(
 ) -> None:
     got, answer, _ = await call(session, method, base_url + path, body=body)
     assert (got, answer) == (status, {"error": message})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (struct.pack("<I", 9) + b"a", "element longer than the buffer"),
+        (struct.pack("<I", 1) + b"a" + b"\x01\x00", "truncated length prefix"),
+    ],
+)
+async def test_binary_bytes_input_that_breaks_its_layout_is_400(
+    session: aiohttp.ClientSession, base_url: str, raw: bytes, message: str
+) -> None:
+    # The same layout check as gRPC's raw_input_contents (ovserve.tensor_codec).
+    header = json.dumps(
+        {
+            "inputs": [
+                {
+                    "name": "input",
+                    "datatype": "BYTES",
+                    "shape": [1],
+                    "parameters": {"binary_data_size": len(raw)},
+                }
+            ]
+        }
+    ).encode()
+    async with session.post(
+        f"{base_url}/v2/models/{GRAPH}/infer",
+        data=header + raw,
+        headers={"Inference-Header-Content-Length": str(len(header))},
+    ) as response:
+        assert response.status == 400
+        assert await response.json() == {"error": f"Invalid BYTES content of input input: {message}"}
 
 
 async def test_malformed_json_is_rejected(session: aiohttp.ClientSession, base_url: str) -> None:

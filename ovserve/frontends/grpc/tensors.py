@@ -10,7 +10,6 @@ datatype, and it avoids a per-element protobuf list for large FP32 outputs.
 from __future__ import annotations
 
 import math
-import struct
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy.typing as npt
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.guard import implausible_shape
+from ovserve.tensor_codec import raw_contents, split_bytes_elements
 from ovserve.types import Tensor, dtype_of
 
 InputTensor = pb.ModelInferRequest.InferInputTensor
@@ -38,8 +38,6 @@ CONTENTS_FIELD: dict[str, str] = {
     "FP64": "fp64_contents",
     "BYTES": "bytes_contents",
 }
-
-_LENGTH = struct.Struct("<I")
 
 
 def decode_inputs(request: pb.ModelInferRequest) -> tuple[Tensor, ...]:
@@ -94,17 +92,7 @@ def _from_raw(tensor: InputTensor, content: bytes) -> Tensor:
 
 
 def _split_bytes(name: str, content: bytes, count: int) -> npt.NDArray[np.object_]:
-    items: list[bytes] = []
-    offset = 0
-    while offset < len(content):
-        if offset + _LENGTH.size > len(content):
-            raise InvalidArgument(f"Invalid BYTES content of input {name}: truncated length prefix")
-        (length,) = _LENGTH.unpack_from(content, offset)
-        offset += _LENGTH.size
-        if offset + length > len(content):
-            raise InvalidArgument(f"Invalid BYTES content of input {name}: element longer than the buffer")
-        items.append(content[offset : offset + length])
-        offset += length
+    items = split_bytes_elements(content, name)
     if len(items) != count:
         raise InvalidArgument(
             f"Invalid number of elements in input {name} - Expected: {count}; Actual: {len(items)}"
@@ -146,14 +134,7 @@ def encode_output(tensor: Tensor) -> tuple[pb.ModelInferResponse.InferOutputTens
     output = pb.ModelInferResponse.InferOutputTensor(
         name=tensor.name, datatype=tensor.datatype, shape=list(tensor.shape)
     )
-    if tensor.datatype == "BYTES":
-        parts = []
-        for item in tensor.data.ravel():
-            value = item if isinstance(item, bytes) else str(item).encode()
-            parts.append(_LENGTH.pack(len(value)) + value)
-        return output, b"".join(parts)
-    dtype = tensor.data.dtype.newbyteorder("<")
-    return output, np.ascontiguousarray(tensor.data, dtype=dtype).tobytes()
+    return output, raw_contents(tensor)
 
 
 def parameter_value(parameter: pb.InferParameter) -> bool | int | str | None:

@@ -7,7 +7,6 @@ elements are a 4-byte little-endian length followed by the bytes.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -15,6 +14,7 @@ import numpy.typing as npt
 
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.guard import implausible_shape
+from ovserve.tensor_codec import element_bytes, raw_contents, split_bytes_elements
 from ovserve.types import Tensor, dtype_of
 
 DecodedInputs = tuple[tuple[Tensor, ...], tuple[str, ...], set[str]]
@@ -115,18 +115,10 @@ def _numeric_chunk(chunk: bytes, dtype: np.dtype[np.generic], name: str) -> npt.
 
 
 def _bytes_elements(chunk: bytes, name: str) -> npt.NDArray[np.generic]:
-    values: list[bytes] = []
-    offset = 0
-    while offset < len(chunk):
-        if offset + 4 > len(chunk):
-            raise InvalidArgument(f"input {name}: truncated BYTES element")
-        (length,) = struct.unpack_from("<I", chunk, offset)
-        offset += 4
-        if offset + length > len(chunk):
-            raise InvalidArgument(f"input {name}: truncated BYTES element")
-        values.append(chunk[offset : offset + length])
-        offset += length
-    return np.array(values, dtype=object)
+    items = split_bytes_elements(chunk, name)
+    values = np.empty(len(items), dtype=object)
+    values[:] = items
+    return values
 
 
 def encode_outputs(outputs: Sequence[Tensor], binary: set[str]) -> tuple[list[dict[str, object]], bytes]:
@@ -140,23 +132,12 @@ def encode_outputs(outputs: Sequence[Tensor], binary: set[str]) -> tuple[list[di
             "shape": list(tensor.shape),
         }
         if tensor.name in binary or "*" in binary:
-            chunk = _to_binary(tensor)
+            chunk = raw_contents(tensor)
             entry["parameters"] = {"binary_data_size": len(chunk)}
             tail += chunk
         elif tensor.datatype == "BYTES":
-            entry["data"] = [_as_bytes(v).decode(errors="replace") for v in tensor.data.ravel()]
+            entry["data"] = [element_bytes(v).decode(errors="replace") for v in tensor.data.ravel()]
         else:
             entry["data"] = tensor.data.ravel().tolist()
         head.append(entry)
     return head, bytes(tail)
-
-
-def _to_binary(tensor: Tensor) -> bytes:
-    if tensor.datatype == "BYTES":
-        items = [_as_bytes(v) for v in tensor.data.ravel()]
-        return b"".join(struct.pack("<I", len(v)) + v for v in items)
-    return np.ascontiguousarray(tensor.data).astype(tensor.data.dtype.newbyteorder("<")).tobytes()
-
-
-def _as_bytes(value: object) -> bytes:
-    return value if isinstance(value, bytes) else str(value).encode()
