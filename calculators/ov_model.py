@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calculators.infer_pool import InferRequestPool, optimal_requests
 from calculators.tokens import Int64Array, TokenBatch
 from calculators.vectors import Float32Array
 from ovserve.errors import ConfigError
+from ovserve.models.infer_pool import InferRequestPool, optimal_requests
 
 if TYPE_CHECKING:
     import openvino

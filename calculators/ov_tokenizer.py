@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calculators.batching.coalesce import Coalescer
-from calculators.infer_pool import InferRequestPool
 from calculators.tokens import SplitRow, TokenBatch, check_length
 from ovserve.errors import ConfigError
+from ovserve.models.infer_pool import InferRequestPool
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

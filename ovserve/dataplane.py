@@ -19,6 +19,7 @@ from typing import TypeVar
 import numpy as np
 import openvino as ov
 
+from ovserve import request_scope
 from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
 from ovserve.models.manager import LoadedModelVersion
@@ -388,7 +389,9 @@ def _ov_datatype(element: ov.Type) -> str:
 def run_model(
     loaded: LoadedModelVersion, inputs: tuple[Tensor, ...], wanted: tuple[str, ...]
 ) -> tuple[Tensor, ...]:
-    """Run one inference on a fresh infer request. Blocking: call from a worker thread.
+    """Run one inference on one of the version's pooled infer requests. Blocking: call from a
+    worker thread. Within a client request, the wait for an infer request is reported as queue
+    time and the inference as inference time (`ovserve.request_scope`).
 
     Raises:
         InvalidArgument: inputs do not match the model's (OVMS texts), or an unknown output.
@@ -413,14 +416,26 @@ def run_model(
     unknown = [n for n in wanted if n not in outputs]
     if unknown:
         raise InvalidArgument(f"Output not found in model: {unknown[0]}")
-    try:
-        results = compiled.create_infer_request().infer(feed)
-    except RuntimeError as exc:
-        raise InvalidArgument(f"Inference failed: {str(exc).splitlines()[0]}") from exc
+    scope = request_scope.current()
+
+    def waited(seconds: float) -> None:
+        if scope is not None:
+            scope.queue_s += seconds
+
     names = wanted or tuple(outputs)
+    with loaded.requests.request(waited) as infer_request:
+        started = time.perf_counter()
+        try:
+            infer_request.infer(feed)
+        except RuntimeError as exc:
+            raise InvalidArgument(f"Inference failed: {str(exc).splitlines()[0]}") from exc
+        finally:
+            if scope is not None:
+                scope.inference_s += time.perf_counter() - started
+        # Copies: the request's output memory is reused by the next caller.
+        values = [np.array(infer_request.get_tensor(outputs[name]).data, copy=True) for name in names]
     out = []
-    for name in names:
-        value = np.asarray(results[outputs[name]])
+    for name, value in zip(names, values, strict=True):
         if value.dtype.kind in "SU":
             value = np.array(
                 [v.encode() if isinstance(v, str) else v for v in value.ravel()], dtype=object

@@ -27,10 +27,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import TypeVar
 
+from ovserve import request_scope
 from ovserve.dataplane import DataPlane, EmbeddingsPayload
 from ovserve.errors import InvalidArgument, OvserveError
 from ovserve.metrics.context import current_call
-from ovserve.metrics.recorder import Metrics
+from ovserve.metrics.recorder import Metrics, ModelTimes
 from ovserve.repository import Repository
 from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, TokenizeResult
 
@@ -92,15 +93,31 @@ class MeteredDataPlane(DataPlane):
         call = current_call()
         self.metrics.model_started(request.model, version)
         started = time.perf_counter()
+        # The inference reports its own wait and run time into the request's scope (a fresh
+        # one when the front end opened none), so those exclude decoding and encoding.
+        outer = request_scope.current()
+        scope = request_scope.RequestScope() if outer is None else outer
+        queued, inferred = scope.queue_s, scope.inference_s
         ok = False
         try:
-            response = await super().infer(request)
+            with request_scope.entered(scope):
+                response = await super().infer(request)
             ok = True
             return response
         finally:
             ended = time.perf_counter()
             front = call.started if call is not None and call.started is not None else started
-            self.metrics.model_finished(request.model, version, call, ended - started, ended - front, ok)
+            self.metrics.model_finished(
+                request.model,
+                version,
+                call,
+                ModelTimes(
+                    infer_s=scope.inference_s - inferred,
+                    wait_s=scope.queue_s - queued,
+                    request_s=ended - front,
+                ),
+                ok,
+            )
 
     async def _infer_graph_metered(self, request: InferRequest) -> InferResponse:
         token = _GRAPH_RAN.set(False)

@@ -13,6 +13,7 @@ scrape-time collectors and formats the text; call it off the loop (`asyncio.to_t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -30,6 +31,21 @@ SCRAPED = frozenset(
     {"ovms_streams", "ovms_infer_req_queue_size", "ovserve_admission_queue_depth", "ovserve_batch_size"}
 )
 US = 1_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelTimes:
+    """One direct model inference, in seconds.
+
+    Attributes:
+        infer_s: the OpenVINO inference itself (`ovms_inference_time_us`).
+        wait_s: waiting for a free infer request (`ovms_wait_for_infer_req_time_us`).
+        request_s: from the front end's start of the request (`ovms_request_time_us`).
+    """
+
+    infer_s: float
+    wait_s: float
+    request_s: float
 
 
 class Metrics:
@@ -101,20 +117,13 @@ class Metrics:
         self._inc("ovms_current_requests", name, version)
         self._inc("ovms_infer_req_active", name, version)
 
-    def model_finished(
-        self,
-        name: str,
-        version: str,
-        call: Call | None,
-        infer_seconds: float,
-        request_seconds: float,
-        ok: bool,
-    ) -> None:
-        """One inference of model `name` ended; `request_seconds` counts from the front end's start."""
+    def model_finished(self, name: str, version: str, call: Call | None, times: ModelTimes, ok: bool) -> None:
+        """One inference of model `name` ended (see `ModelTimes`)."""
         self._inc("ovms_current_requests", name, version, amount=-1)
         self._inc("ovms_infer_req_active", name, version, amount=-1)
         if ok:
-            self._observe("ovms_inference_time_us", infer_seconds * US, name, version)
+            self._observe("ovms_inference_time_us", times.infer_s * US, name, version)
+            self._observe("ovms_wait_for_infer_req_time_us", times.wait_s * US, name, version)
         if call is None or not call.inference:
             return
         self._inc(
@@ -125,7 +134,7 @@ class Metrics:
             name,
             version,
         )
-        self._observe("ovms_request_time_us", request_seconds * US, call.interface, name, version)
+        self._observe("ovms_request_time_us", times.request_s * US, call.interface, name, version)
 
     def model_refused(self, name: str, call: Call | None) -> None:
         """A request for model `name` was refused at admission: it counts as failed."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
+from ovserve.models.infer_pool import InferRequestPool, optimal_requests
 from ovserve.workspace import ModelSpec
 
 _MODEL_SUFFIXES = (".xml", ".onnx")
@@ -26,6 +27,9 @@ class LoadedModelVersion:
     path: Path
     model: ov.Model
     compiled: ov.CompiledModel
+    requests: InferRequestPool
+    """Infer requests for direct (KServe/TFS) inference: at most the device's optimal number
+    at once, created on demand and reused; more callers wait, as in OVMS's request queue."""
 
 
 def model_file(version_dir: Path) -> Path:
@@ -59,7 +63,12 @@ def load_version(core: ov.Core, spec: ModelSpec, version: int) -> LoadedModelVer
     compiled = core.compile_model(model, spec.target_device, dict(spec.plugin_config))
     warm_up(compiled)
     return LoadedModelVersion(
-        name=spec.name, version=version, path=path.parent, model=model, compiled=compiled
+        name=spec.name,
+        version=version,
+        path=path.parent,
+        model=model,
+        compiled=compiled,
+        requests=InferRequestPool(compiled, limit=optimal_requests(compiled)),
     )
 
 

@@ -38,7 +38,8 @@ GRPC = {**REST, "interface": "gRPC"}
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     config = write_toy_workspace(Path(tmp_path_factory.mktemp("toys")))
     listed = ("ovms_requests_success", "ovms_requests_fail", "ovms_request_time_us", "ovms_inference_time_us",
-              "ovms_current_requests", "ovms_infer_req_active", "ovserve_admission_queue_depth")  # fmt: skip
+              "ovms_wait_for_infer_req_time_us", "ovms_current_requests", "ovms_infer_req_active",
+              "ovserve_admission_queue_depth")  # fmt: skip
     async with running_server(config, metrics_enable=True, metrics_list=listed) as started:
         yield started
 
@@ -72,11 +73,39 @@ async def test_rest_infer_counts_success_and_failure_per_version(
     assert moved("ovms_requests_fail_total", **REST, version="2") == 1
     assert moved("ovms_request_time_us_count", interface="REST", name="relu", version="2") == 2
     assert moved("ovms_inference_time_us_count", name="relu", version="2") == 1  # successful runs only
+    assert moved("ovms_wait_for_infer_req_time_us_count", name="relu", version="2") == 1
     assert after.value("ovms_current_requests", name="relu", version="2") == 0
     assert after.value("ovms_infer_req_active", name="relu", version="2") == 0
     # Unknown names get no series: any client could otherwise grow the output without bound.
     assert "nope" not in after.text
     assert_exact_ovms_text(after)
+
+
+async def test_concurrent_inferences_share_the_bounded_infer_requests(
+    server: Server, session: aiohttp.ClientSession
+) -> None:
+    # More requests than the model's infer requests: the rest wait for one, and every answer
+    # is still its own (the outputs are copied before the request is lent again).
+    before = await scrape(session, server)
+    bodies = [
+        {"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [i, -i, 2 * i, -1]}]}
+        for i in range(24)
+    ]
+
+    async def infer(body: object) -> list[float]:
+        async with session.post(f"http://127.0.0.1:{server.rest_port}/v2/models/relu/infer", json=body) as r:
+            assert r.status == 200
+            answer = await r.json()
+        (relu,) = [output for output in answer["outputs"] if output["name"] == "relu"]
+        data: list[float] = relu["data"]
+        return data
+
+    answers = await asyncio.gather(*(infer(b) for b in bodies))
+    # Version 2 is relu(x) + 1.
+    assert answers == [[i + 1.0, 1.0, 2 * i + 1.0, 1.0] for i in range(24)]
+    after = await scrape(session, server)
+    waited = after.value("ovms_wait_for_infer_req_time_us_count", name="relu", version="2")
+    assert waited - before.value("ovms_wait_for_infer_req_time_us_count", name="relu", version="2") == 24
 
 
 def assert_exact_ovms_text(result: Scrape) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from calculators.infer_pool import InferRequestPool, optimal_requests
 from ovserve.graph.loading import default_core
+from ovserve.models.infer_pool import InferRequestPool, optimal_requests
 from tests.toy_models import write_relu_model
 
 
@@ -38,3 +38,21 @@ def test_a_limit_below_one_is_refused_and_the_optimum_is_at_least_one(tmp_path: 
     with pytest.raises(ValueError, match="at least 1"):
         InferRequestPool(compiled, limit=0)
     assert optimal_requests(compiled) >= 1
+
+
+def test_the_wait_for_a_request_is_reported(tmp_path: Path) -> None:
+    compiled = default_core().compile_model(str(write_relu_model(tmp_path)), "CPU")
+    pool = InferRequestPool(compiled, limit=1)
+    waits: list[float] = []
+
+    def second() -> None:
+        with pool.request(waits.append):
+            pass
+
+    with pool.request(waits.append):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        threading.Event().wait(0.2)  # the second caller waits this long for the only request
+    waiter.join(5)
+    assert len(waits) == 2
+    assert waits[0] < 0.1 <= waits[1]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -40,13 +41,16 @@ class InferRequestPool:
         self._idle: queue.SimpleQueue[openvino.InferRequest] = queue.SimpleQueue()
 
     @contextmanager
-    def request(self) -> Iterator[openvino.InferRequest]:
+    def request(self, waited: Callable[[float], None] | None = None) -> Iterator[openvino.InferRequest]:
         """A request for the caller's exclusive use until the block exits (waits while all
-        `limit` are lent).
+        `limit` are lent); `waited(seconds)` is told how long that took, when given.
 
         Output tensors alias the request's memory: copy what you keep before leaving the block.
         """
+        started = time.perf_counter()
         with self._slots:
+            if waited is not None:
+                waited(time.perf_counter() - started)
             try:
                 req = self._idle.get_nowait()
             except queue.Empty:
