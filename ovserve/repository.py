@@ -22,7 +22,7 @@ from ovserve.graph.resources import LoadedModel, ModelResolver
 from ovserve.lifecycle.graphs import GraphTable
 from ovserve.lifecycle.reload import Reloader, ReloadOutcome
 from ovserve.lifecycle.warmup import warm_up_graph
-from ovserve.models import ModelManager
+from ovserve.models import LoadedModelVersion, ModelManager
 from ovserve.status import VersionStatus
 from ovserve.workspace import GraphSpec, Workspace
 
@@ -39,15 +39,18 @@ GraphLoader = Callable[[GraphSpec, ModelResolver, ov.Core], ServableGraph]
 
 
 class _RecordingResolver:
-    """The model manager, noting every model name a graph resolves while it loads."""
+    """The model manager, noting every model a graph resolves while it loads."""
 
     def __init__(self, models: ModelManager) -> None:
         self._models = models
         self.names: set[str] = set()
+        self.versions: set[LoadedModelVersion] = set()
 
     def resolve(self, name: str, version: int | None = None) -> LoadedModel:
         self.names.add(name)
-        return self._models.resolve(name, version)
+        loaded = self._models.resolve(name, version)
+        self.versions.add(loaded)
+        return loaded
 
 
 class Repository:
@@ -63,8 +66,13 @@ class Repository:
         self._core = core
         self._graph_loader = graph_loader
         self._rejected: dict[str, VersionStatus] = {}
-        # Model names each served graph resolved when it loaded (subconfig or config.json ones).
+        # Model names each served graph resolved when it loaded (subconfig or config.json ones),
+        # and the exact versions its serving instance holds.
         self._graph_models: dict[str, frozenset[str]] = {}
+        self._graph_versions: dict[str, frozenset[LoadedModelVersion]] = {}
+        # Replaced model versions that a graph's serving instance still uses (its reload
+        # failed), kept UNLOADING instead of END until that instance is replaced or retired.
+        self._held: dict[str, list[LoadedModelVersion]] = {}
         self.ready = False
         self.closed = False
         self.reloader = Reloader(self)
@@ -105,6 +113,7 @@ class Repository:
             self.graphs.failed(spec.name, str(exc))
             return None
         self._graph_models[spec.name] = frozenset(resolver.names)
+        self._graph_versions[spec.name] = frozenset(resolver.versions)
         warm_up_graph(spec.name, loaded)
         log.info("graph %s loaded from %s", spec.name, spec.graph_path)
         return loaded
@@ -112,6 +121,32 @@ class Repository:
     def models_used_by(self, graph: str) -> frozenset[str]:
         """The models graph `graph` resolved when it last loaded (empty if it never did)."""
         return self._graph_models.get(graph, frozenset())
+
+    def hold_used(self, graph: str, released: list[LoadedModelVersion]) -> list[LoadedModelVersion]:
+        """Keep the versions of `released` that graph `graph`'s serving instance uses; return the rest.
+
+        For a graph whose reload failed: its previous instance keeps serving on the versions it
+        resolved, so those are not drained (they stay UNLOADING) until `release_held`.
+        """
+        used = self._graph_versions.get(graph, frozenset())
+        kept = [obj for obj in released if obj in used]
+        if kept:
+            self._held.setdefault(graph, []).extend(o for o in kept if o not in self._held.get(graph, []))
+            for obj in kept:
+                log.warning(
+                    "model %s version %d stays loaded: graph %s still serves on it (its reload failed)",
+                    obj.name,
+                    obj.version,
+                    graph,
+                )
+        return [obj for obj in released if obj not in used]
+
+    def release_held(self, graph: str) -> list[LoadedModelVersion]:
+        """The versions held for `graph` (see `hold_used`) that no other graph holds, to drain
+        now that its old instance was replaced or retired."""
+        mine = self._held.pop(graph, [])
+        others = {obj for kept in self._held.values() for obj in kept}
+        return [obj for obj in mine if obj not in others]
 
     def set_rejected(self, workspace: Workspace) -> None:
         """Log and remember the entries `workspace` disabled (shown in `statuses`)."""

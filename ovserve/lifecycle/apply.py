@@ -7,7 +7,9 @@ Order within one pass, chosen so that no request ever finds nothing to serve:
    old ones serve, then one swap);
 3. graphs that are new, changed on disk, or whose models now serve other objects are loaded
    again (OVMS's session calculator binds a model version at graph load, so a graph follows
-   its models by being reloaded) and swapped in; a failed load keeps the previous graph;
+   its models by being reloaded) and swapped in; a failed load keeps the previous graph, and
+   the replaced model versions that graph still runs on stay UNLOADING (not END) until it is
+   replaced or retired;
 4. replaced graphs drain (wait for the requests holding them) and close, then replaced model
    versions drain and go from UNLOADING to END.
 
@@ -51,6 +53,7 @@ def apply_workspace(
         for name in old_graphs.keys() - {g.name for g in target.graphs}:
             retired = repository.graphs.retire(name)
             replaced_graphs += [retired] if retired is not None else []
+            released += repository.release_held(name)
             changed = True
         for name in old_models.keys() - target_models.keys():
             released += repository.models.retire(name)
@@ -72,7 +75,10 @@ def apply_workspace(
         if loaded is not None:
             previous_graph = repository.graphs.install(graph_spec.name, loaded)
             replaced_graphs += [previous_graph] if previous_graph is not None else []
+            released += repository.release_held(graph_spec.name)
             changed = True
+        elif repository.graphs.current(graph_spec.name) is not None:
+            released = repository.hold_used(graph_spec.name, released)
     repository.workspace = target
     for graph in replaced_graphs:
         repository.graphs.drain(graph)
