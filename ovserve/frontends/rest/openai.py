@@ -80,7 +80,7 @@ def _renderer(model: str, *, base64_output: bool) -> Callable[[EmbeddingsResult]
 
 def _respond(result: EmbeddingsResult) -> web.Response:
     # Encoded off the loop, on the thread that ran the graph: even one 384-float vector takes
-    # ~0.25-0.5 ms of JSON, which under 64 concurrent clients made the loop the bottleneck.
+    # ~0.25-0.5 ms of JSON, time the loop spends on other connections instead, at no extra hop.
     if result.rendered is None:
         raise InternalError("the embeddings answer was not encoded")
     return json_bytes_response(result.rendered)
