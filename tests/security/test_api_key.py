@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import grpc
 import numpy as np
 import pytest
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from ovserve.frontends.grpc.interceptors import FIRST_MESSAGE_WAIT_SECONDS
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
@@ -121,6 +124,37 @@ async def test_grpc_methods_refuse_missing_or_wrong_key(
         # Health stays open.
         assert (await stub.ServerLive(pb.ServerLiveRequest(), metadata=metadata)).live
         assert (await stub.ServerReady(pb.ServerReadyRequest(), metadata=metadata)).ready
+
+
+async def test_a_refused_stream_reports_unauthenticated_every_time(keyed_server: Server) -> None:
+    """The client writes, then reads: grpcio's asyncio client must see our status, not its own
+    INTERNAL (grpc/grpc#36066: one call in ~100 when the server ended the stream first)."""
+    metadata = (("authorization", "Bearer wrong"),)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{keyed_server.grpc_port}") as channel:
+        stub = InferenceStub(channel)
+        request = _calls(stub)[-1][2]
+        codes = []
+        for _ in range(400):
+            stream = stub.ModelStreamInfer(metadata=metadata)
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await _first_reply(stream, request)
+            codes.append(info.value.code())
+    assert set(codes) == {grpc.StatusCode.UNAUTHENTICATED}
+
+
+async def test_a_refused_stream_without_messages_ends_unauthenticated(keyed_server: Server) -> None:
+    metadata = (("authorization", "Bearer wrong"),)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{keyed_server.grpc_port}") as channel:
+        stub = InferenceStub(channel)
+        closed = stub.ModelStreamInfer(metadata=metadata)
+        await closed.done_writing()  # half-closed at once: nothing to wait for
+        assert await closed.code() == grpc.StatusCode.UNAUTHENTICATED
+        silent = stub.ModelStreamInfer(metadata=metadata)  # open, but never writes
+        started = asyncio.get_running_loop().time()
+        assert await silent.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert await silent.details() == UNAUTHORIZED_MESSAGE
+        waited = asyncio.get_running_loop().time() - started
+    assert FIRST_MESSAGE_WAIT_SECONDS * 0.9 <= waited < FIRST_MESSAGE_WAIT_SECONDS + 5
 
 
 async def _first_reply(stream: grpc.aio.StreamStreamCall, request: object) -> object:

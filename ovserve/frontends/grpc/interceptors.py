@@ -1,7 +1,8 @@
 """gRPC server interceptors: API key, access log, metrics labels (the REST middleware's counterparts).
 
 `ApiKeyInterceptor` refuses every RPC but `ServerLive`/`ServerReady` without metadata
-`authorization: Bearer <key>` (UNAUTHENTICATED, before the request is decoded).
+`authorization: Bearer <key>` (UNAUTHENTICATED, before the request is decoded; a refused
+stream first waits up to a second for its first message, so the client's write lands).
 `AccessLogInterceptor` echoes or creates `x-request-id` (initial metadata) and logs one JSON
 line per unary RPC on `ovserve.access`; a stream is logged once, when it ends.
 `MetricsInterceptor` labels each RPC for `ovserve.metrics` (api KServe, interface gRPC).
@@ -9,6 +10,8 @@ line per unary RPC on `ovserve.access`; a stream is logged once, when it ends.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -39,7 +42,24 @@ def _method_name(details: grpc.HandlerCallDetails) -> str:
     return str(details.method).rsplit("/", 1)[-1]
 
 
+FIRST_MESSAGE_WAIT_SECONDS = 1.0
+"""How long a refused stream waits for the client's first message (see `_deny_stream`)."""
+
+
 async def _deny(request: Any, context: grpc.aio.ServicerContext) -> None:
+    await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED_MESSAGE)
+
+
+async def _deny_stream(requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext) -> None:
+    """Refuse a stream after its first message (raw bytes, never decoded) has arrived.
+
+    Ending the stream before the client's first write lands makes grpcio's asyncio client
+    report its own `INTERNAL: Internal error from Core` instead of our status, in about one
+    call in a hundred (grpc/grpc#36066). Waiting, briefly, for that message lets the usual
+    write-then-read client see UNAUTHENTICATED every time.
+    """
+    with contextlib.suppress(StopAsyncIteration, TimeoutError):
+        await asyncio.wait_for(anext(aiter(requests)), FIRST_MESSAGE_WAIT_SECONDS)
     await context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHORIZED_MESSAGE)
 
 
@@ -58,7 +78,8 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if self._key.accepts(_metadata(details, "authorization")):
             return handler
         if handler.stream_stream is not None:
-            return grpc.stream_stream_rpc_method_handler(_deny)
+            # No request deserializer: the refused stream's message stays raw bytes.
+            return grpc.stream_stream_rpc_method_handler(_deny_stream)
         return grpc.unary_unary_rpc_method_handler(_deny)
 
 
