@@ -1,7 +1,7 @@
 """SIGTERM under load on a real `python -m ovserve` process: everything accepted completes.
 
 REST and gRPC clients keep sending to the slow toy model (queues of several requests, each
-~80 ms of work), the test sends SIGTERM mid-load and keeps sending. Expected:
+~15 ms of work alone), the test sends SIGTERM mid-load and keeps sending. Expected:
 
 * every request sent at least `MARGIN` s before the signal (so certainly read by the server)
   completes with the right answer: the drain finishes in-flight work;
@@ -26,9 +26,10 @@ import grpc
 
 from tests.grpc.stub import InferenceStub
 from tests.reliability.support import grpc_answer_matches, grpc_request, rest_answer_matches, rest_body
-from tests.reliability.toys import ROUNDS, write_slow_workspace
+from tests.reliability.toys import calibrated_rounds, write_slow_workspace
 
 MARGIN = 0.05
+REQUEST_SECONDS = 0.015  # one request alone; 18 clients queue on 2 cores, so ~150 ms each
 REST_WORKERS = 12
 GRPC_WORKERS = 6
 JSON = {"Content-Type": "application/json"}
@@ -109,10 +110,10 @@ async def _wait_ready(port: int, process: asyncio.subprocess.Process) -> None:
 
 
 async def test_sigterm_under_load_finishes_every_accepted_request(tmp_path: Path) -> None:
-    # Four times the toy's usual work (~80 ms per request): with the model's pool of infer
-    # requests the usual ~20 ms left so few requests older than MARGIN in flight at the signal
-    # that the precondition below failed once in CI (5 in flight); now 13-16, loaded or not.
-    config = write_slow_workspace(tmp_path / "ws", rounds=4 * ROUNDS)
+    # Work sized in seconds, not rounds: the toy's default (~3 ms alone here) left so few
+    # requests older than MARGIN in flight at the signal that the precondition below failed
+    # once in CI (5); a faster CPU would make it worse. At ~15 ms: 15, with a core busy or not.
+    config = write_slow_workspace(tmp_path / "ws", rounds=calibrated_rounds(REQUEST_SECONDS))
     rest_port, grpc_port = _free_port(), _free_port()
     log = tmp_path / "server.log"
     command = [sys.executable, "-m", "ovserve", "--config_path", str(config), "--rest_port", str(rest_port)]
