@@ -29,7 +29,7 @@ from tests.reliability.support import grpc_answer_matches, grpc_request, rest_an
 from tests.reliability.toys import calibrated_rounds, write_slow_workspace
 
 MARGIN = 0.05
-REQUEST_SECONDS = 0.015  # one request alone; 18 clients queue on 2 cores, so ~150 ms each
+REQUEST_SECONDS = 0.015  # one request alone; with 18 clients queued, each takes ~0.25 s
 REST_WORKERS = 12
 GRPC_WORKERS = 6
 JSON = {"Content-Type": "application/json"}
