@@ -116,15 +116,20 @@ async def test_both_replicas_answer_concurrent_requests(ray_url: str, session: a
             return response.headers[REPLICA_HEADER], await response.read()
 
     seen: set[str] = set()
-    bodies: set[bytes] = set()
+    documents: list[dict[str, Any]] = []
     for _ in range(5):  # Ray picks replicas at random; 16 at once reach both in practice
         answers = await asyncio.gather(*(one() for _ in range(16)))
         seen.update(replica for replica, _ in answers)
-        bodies.update(content for _, content in answers)
+        documents += [json.loads(content) for _, content in answers]
         if len(seen) == 2:
             break
     assert len(seen) == 2, seen
-    assert len(bodies) == 1  # the same input gives the same bytes, whichever replica answered
+    # The same input gives the same answer, whichever replica answered. The vectors agree to
+    # fp32 rounding, not bit for bit: concurrent requests are batched, and OpenVINO's kernels
+    # for a batch of 16 may round differently from those for 1 (seen: 1.6e-7 in ~1 of 20).
+    vectors = np.array([d["data"][0].pop("embedding") for d in documents], dtype=np.float64)
+    assert all(d == documents[0] for d in documents)
+    np.testing.assert_allclose(vectors, np.broadcast_to(vectors[0], vectors.shape), rtol=0, atol=1e-6)
 
 
 @pytest.mark.asyncio(loop_scope="module")
