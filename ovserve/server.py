@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
+import time
+from collections.abc import Awaitable
 from types import TracebackType
 
 import grpc
@@ -151,15 +154,15 @@ class Server:
         grace = self.config.shutdown_timeout_seconds if grace is None else grace
         draining = []
         if self._runner is not None:
-            draining.append(self._runner.cleanup())
+            draining.append(_timed("REST front end drained", self._runner.cleanup()))
         if self._grpc is not None:
-            draining.append(self._grpc.stop(grace))
+            draining.append(_timed("gRPC front end drained", self._grpc.stop(grace)))
         await asyncio.gather(*draining)
         if self._loading is not None:
             with contextlib.suppress(Exception):
                 await self._loading
         # Off the loop: closing waits for graphs' in-flight runs and for the reload lock.
-        await asyncio.to_thread(self.repository.close)
+        await _timed("graphs closed", asyncio.to_thread(self.repository.close))
         await asyncio.to_thread(self._executor.shutdown)
 
     def _refused(self, servable: str) -> None:
@@ -176,6 +179,13 @@ class Server:
         await self.stop()
 
 
+async def _timed(what: str, step: Awaitable[object]) -> None:
+    """Await one shutdown step and log how long it took: a slow drain names its culprit."""
+    started = time.perf_counter()
+    await step
+    log.info("%s in %.2f s", what, time.perf_counter() - started)
+
+
 def _bound_port(site: web.TCPSite) -> int:
     server = site._server  # aiohttp keeps the asyncio.Server here; it is the only way to read port 0
     assert isinstance(server, asyncio.Server)
@@ -188,6 +198,9 @@ async def _serve_until_signalled(server: Server) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # `kill -USR1 <pid>` prints every thread's Python stack to stderr and the server goes on:
+    # the way to see where a stuck request or a slow shutdown waits, without a debugger.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     async with server:
         await stop.wait()
         log.info(

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,21 +22,16 @@ import aiohttp
 import grpc
 
 from tests.grpc.stub import InferenceStub
+from tests.reliability.process import server_process
 from tests.reliability.support import grpc_answer_matches, grpc_request, rest_answer_matches, rest_body
 from tests.reliability.toys import calibrated_rounds, write_slow_workspace
 
 MARGIN = 0.05
 REQUEST_SECONDS = 0.015  # one request alone; with 18 clients queued, each takes ~0.25 s
+EXIT_WAIT_SECONDS = 25
 REST_WORKERS = 12
 GRPC_WORKERS = 6
 JSON = {"Content-Type": "application/json"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -95,51 +87,37 @@ async def _grpc_worker(port: int, seed: int, record: Record) -> None:
             seed += 1000
 
 
-async def _wait_ready(port: int, process: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            assert process.returncode is None, "server exited during start-up"
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/v2/health/ready") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("server did not become ready")
-
-
 async def test_sigterm_under_load_finishes_every_accepted_request(tmp_path: Path) -> None:
     # Work sized in seconds, not rounds: the toy's default (~3 ms alone here) left so few
     # requests older than MARGIN in flight at the signal that the precondition below failed
     # once in CI (5); a faster CPU would make it worse. At ~15 ms: 15, with a core busy or not.
     config = write_slow_workspace(tmp_path / "ws", rounds=calibrated_rounds(REQUEST_SECONDS))
-    rest_port, grpc_port = _free_port(), _free_port()
-    log = tmp_path / "server.log"
-    command = [sys.executable, "-m", "ovserve", "--config_path", str(config), "--rest_port", str(rest_port)]
-    command += ["--port", str(grpc_port), "--shutdown_timeout", "15", "--file_system_poll_wait_seconds", "0"]
-    with log.open("wb") as log_file:
-        process = await asyncio.create_subprocess_exec(*command, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        await _wait_ready(rest_port, process)
+    async with server_process(config, tmp_path / "server.log", "--shutdown_timeout", "15") as server:
+        process = server.process
         record = Record()
-        workers = [asyncio.create_task(_rest_worker(rest_port, i, record)) for i in range(REST_WORKERS)]
+        workers = [
+            asyncio.create_task(_rest_worker(server.rest_port, i, record)) for i in range(REST_WORKERS)
+        ]
         workers += [
-            asyncio.create_task(_grpc_worker(grpc_port, 100 + i, record)) for i in range(GRPC_WORKERS)
+            asyncio.create_task(_grpc_worker(server.grpc_port, 100 + i, record)) for i in range(GRPC_WORKERS)
         ]
         await asyncio.sleep(1.5)
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=15)
+        try:
+            # Longer than --shutdown_timeout, so that a drain that used all of it fails the
+            # `< 10 s` check below with the server's own account of its steps.
+            await asyncio.wait_for(asyncio.shield(process.wait()), timeout=EXIT_WAIT_SECONDS)
+        except TimeoutError as exc:
+            process.send_signal(signal.SIGUSR1)  # every thread's stack into the log
+            await asyncio.sleep(1.0)
+            tail = server.output()[-6000:]
+            raise AssertionError(f"no exit {EXIT_WAIT_SECONDS} s after SIGTERM:\n{tail}") from exc
         exited = time.monotonic()
         await asyncio.sleep(0.3)  # let clients see the closed ports
         record.stop = True
         await asyncio.gather(*workers)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    output = log.read_text(errors="replace")
+    output = server.output()
     assert process.returncode == 0, output[-3000:]
     assert exited - signalled < 10, output[-3000:]
     wrong = [o.result for o in record.outcomes if o.result not in ("ok", "refused")]
