@@ -19,6 +19,7 @@ import numpy as np
 import openvino as ov
 import openvino_tokenizers  # noqa: F401  (registers the tokenizer operations with OpenVINO)
 
+PRECISION_KEYS = ("INFERENCE_PRECISION_HINT", "DYNAMIC_QUANTIZATION_GROUP_SIZE")
 EMBEDDINGS_SERVABLE = "_embeddings_model"
 """Suffix of the embeddings model's name in an OVMS `subconfig.json`."""
 
@@ -59,9 +60,10 @@ def _version_dir(path: Path) -> Path:
 
 
 def precision_properties(plugin_config: dict[str, str]) -> dict[str, str]:
-    """The plugin_config entries that change numbers, not speed; the raw runs keep them and
-    choose their own streams and performance hint."""
-    return {key: value for key, value in plugin_config.items() if key == "INFERENCE_PRECISION_HINT"}
+    """The plugin_config entries that change numbers, not speed alone (the arithmetic: f32 or
+    bf16, int8 activations or not); the raw runs keep them and choose their own streams and
+    performance hint."""
+    return {key: value for key, value in plugin_config.items() if key in PRECISION_KEYS}
 
 
 def property_text(value: Any) -> str:

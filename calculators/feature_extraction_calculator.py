@@ -30,10 +30,14 @@ padded tokens, rows grouped by length, no wait timer) on the compiled model's op
 of infer requests, and gives each run exactly its own rows back. Unset fields take the
 server-wide defaults (`calculators.batching.set_defaults`). `enabled: false` runs each request
 alone, as OVMS does. Either way, the result is `[N, L, D]` for the run's own `[N, L]` input.
+
+At load the node reads back what the compiled model runs (`ovserve.models.execution`: f32 or
+bf16, int8 activations or not) and logs it with the batch-invariance bound that follows.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -60,6 +64,7 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
+from ovserve.models.execution import Execution
 
 if TYPE_CHECKING:
     import openvino
@@ -70,6 +75,8 @@ ATTENTION_MASK = Input[Int64Array]("ATTENTION_MASK")
 TOKEN_TYPE_IDS = Input[Int64Array]("TOKEN_TYPE_IDS", optional=True)
 HIDDEN_STATES = Output[Float32Array]("HIDDEN_STATES")
 
+_log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Extraction:
@@ -77,6 +84,8 @@ class Extraction:
 
     extractor: FeatureExtractor
     batcher: DynamicBatcher[openvino.InferRequest] | None
+    execution: Execution
+    """What the compiled model runs, read back at load."""
 
     def run(self, batch: TokenBatch) -> Float32Array:
         if self.batcher is not None:
@@ -98,15 +107,18 @@ def make_extraction(
         ConfigError: the model cannot be fed or has no hidden-states output; bad batching limits.
     """
     extractor = FeatureExtractor(model.compiled, output_name=options.output_name, where=where)
+    execution = Execution.of(model.compiled, model.model)
+    _log.info("%s: model %s version %d runs %s", where, model.name, model.version, execution.describe())
     settings = batching.resolve(options.batching, where=where)
     if not settings.enabled:
-        return Extraction(extractor=extractor, batcher=None)
+        return Extraction(extractor=extractor, batcher=None, execution=execution)
     info = model_facts.model_info(model.model)
     limit = model_facts.positional_limit(info, model_facts.hf_config(model.path)) or 0
     slots = [model.compiled.create_infer_request() for _ in range(extractor.optimal_requests())]
     return Extraction(
         extractor=extractor,
         batcher=DynamicBatcher(extractor.infer, slots, settings, limit=limit),
+        execution=execution,
     )
 
 

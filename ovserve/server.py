@@ -33,6 +33,7 @@ from ovserve.graph_loading import GraphLoader
 from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
+from ovserve.models.execution import describe_cpu
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
 from ovserve.security.tls import server_ssl_context
@@ -84,9 +85,11 @@ class Server:
             )
         )
         self._executor = NodeExecutor(config.graph_threads or None)
-        self.repository = Repository(
-            self.workspace, shared_core(config.cache_dir), GraphLoader(self._executor)
-        )
+        core = shared_core(config.cache_dir)
+        # The CPU decides the arithmetic (bf16 and int8 activations where it has them), so the
+        # log names it; each feature-extraction node logs what its model runs.
+        log.info("CPU: %s", describe_cpu(core))
+        self.repository = Repository(self.workspace, core, GraphLoader(self._executor))
         # One guard for both front ends: the in-flight bound of a servable counts both protocols.
         self.guard = RequestGuard(config.limits, on_refused=self._refused if families is not None else None)
         # Private registry per server (`ovserve.metrics`); None when metrics are off.

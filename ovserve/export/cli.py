@@ -127,6 +127,9 @@ def _build_parser() -> _Parser:
         "--execution_precision",
         default="auto",
         choices=EXECUTION_PRECISIONS,
-        help="INFERENCE_PRECISION_HINT for the model; auto = f32 for fp32 weights, else plugin default",
+        help=(
+            "INFERENCE_PRECISION_HINT for the model; auto = f32 for fp32 weights, else the plugin "
+            "default; f32 on int8/int4 weights also turns off dynamic quantization of activations"
+        ),
     )
     return parser

@@ -126,10 +126,8 @@ class _Plan:
             self.tokenizer_max_length = self.max_length
         else:
             self.tokenizer_max_length = limit
-        self.plugin_config = {"NUM_STREAMS": str(options.num_streams)}
+        self.plugin_config = {"NUM_STREAMS": str(options.num_streams), **options.precision_properties}
         hint = options.inference_precision_hint
-        if hint is not None:
-            self.plugin_config["INFERENCE_PRECISION_HINT"] = hint
         self.rt_keys = rt_info.ovserve_rt_info(
             max_length=self.max_length,
             truncate=options.truncate,

@@ -20,6 +20,8 @@ LAYOUTS: Final = ("versioned", "flat")
 EXECUTION_PRECISIONS: Final = ("auto", "default", "f32", "bf16", "f16")
 """`auto`: `f32` for `fp32` weights (exact answers), the plugin default otherwise;
 `default`: never write `INFERENCE_PRECISION_HINT`; any other value is written as is."""
+COMPRESSED_WEIGHT_FORMATS: Final = ("int8", "int4")
+"""Weight formats whose activations OpenVINO's CPU plugin may quantize on the fly."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,24 @@ class ExportOptions:
         if self.execution_precision == "default":
             return None
         return self.execution_precision
+
+    @property
+    def precision_properties(self) -> dict[str, str]:
+        """The plugin_config entries that set the embeddings model's arithmetic.
+
+        f32 means f32 throughout: for int8/int4 weights it also turns off the CPU plugin's
+        dynamic quantization of activations (`DYNAMIC_QUANTIZATION_GROUP_SIZE` 0), which would
+        otherwise run int8 activations and make a vector depend on its batch-mates by up to
+        ~2e-3 (see `ovserve.models.execution`). It costs speed: on an AVX-512 bf16 CPU the int8
+        model ran 2.7x slower at 32 x 128 tokens without it (benchmarks/batch_invariance.py).
+        """
+        hint = self.inference_precision_hint
+        if hint is None:
+            return {}
+        properties = {"INFERENCE_PRECISION_HINT": hint}
+        if hint == "f32" and self.weight_format in COMPRESSED_WEIGHT_FORMATS:
+            properties["DYNAMIC_QUANTIZATION_GROUP_SIZE"] = "0"
+        return properties
 
     def validated(self) -> ExportOptions:
         """Return self after checking every flag that needs no file access.

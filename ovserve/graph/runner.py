@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ovserve import request_scope
@@ -135,6 +136,10 @@ class Graph:
     def side_packet(self, name: str) -> object:
         """The side packet `name` produced at load (KeyError if none). Shared: do not mutate."""
         return self._loaded.side_packets[name]
+
+    def node_states(self) -> Mapping[str, object]:
+        """Each node's state made at load, by node name (shared by all runs: do not mutate)."""
+        return MappingProxyType(self._loaded.node_state)
 
     async def run(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """Run one request on the executor; return the output packets by stream name.

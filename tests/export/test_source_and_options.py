@@ -91,6 +91,26 @@ def test_execution_precision_overrides(choice: str, hint: str | None) -> None:
     assert options.inference_precision_hint == hint
 
 
+@pytest.mark.parametrize(
+    ("weight_format", "choice", "properties"),
+    [
+        ("fp32", "auto", {"INFERENCE_PRECISION_HINT": "f32"}),
+        ("fp16", "f32", {"INFERENCE_PRECISION_HINT": "f32"}),
+        ("int8", "f32", {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}),
+        ("int4", "f32", {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}),
+        ("int8", "auto", {}),
+        ("int8", "bf16", {"INFERENCE_PRECISION_HINT": "bf16"}),
+    ],
+)
+def test_f32_on_compressed_weights_also_turns_off_dynamic_quantization(
+    weight_format: str, choice: str, properties: dict[str, str]
+) -> None:
+    options = ExportOptions(
+        source_model=Path("m"), model_name="m", weight_format=weight_format, execution_precision=choice
+    )
+    assert options.precision_properties == properties
+
+
 def test_option_defaults_follow_ovms() -> None:
     options = ExportOptions(source_model=Path("BAAI/bge-small-en-v1.5"))
     assert options.graph_name == "BAAI/bge-small-en-v1.5"

@@ -12,6 +12,7 @@ import json
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -37,6 +38,13 @@ TEXTS = ["hello world", "Ray Serve scales ovserve out", "", "naïve café 東京
 APP_NAME = "ovserve-test"
 
 
+def exact_workspace() -> Path:
+    """The fp32 export, whose plugin_config pins f32 execution: what makes the vectors of two
+    replicas, and of a batch and a lone request, equal to fp32 rounding on every CPU (at the
+    plugin default a bf16 CPU promises only `Execution.batch_bound`'s reduced bound)."""
+    return exported_workspace("fp32")
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -46,8 +54,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ray_url() -> Iterator[str]:
-    """A local Ray (2 CPUs, no dashboard) serving the seed workspace with 2 replicas."""
-    config_path = exported_workspace()
+    """A local Ray (2 CPUs, no dashboard) serving the exact workspace with 2 replicas."""
+    config_path = exact_workspace()
     saved = os.environ.get("RAY_AUTH_MODE")
     # A throw-away cluster on loopback: no auth token written to the home directory.
     os.environ["RAY_AUTH_MODE"] = "disabled"
@@ -75,7 +83,7 @@ def ray_url() -> Iterator[str]:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def direct() -> AsyncIterator[Server]:
     """The same workspace on a directly started ovserve, the reference."""
-    async with running_server(exported_workspace()) as started:
+    async with running_server(exact_workspace()) as started:
         yield started
 
 

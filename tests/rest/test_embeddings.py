@@ -1,4 +1,9 @@
-"""`POST /v3/embeddings` (and every V3 path, and `/v1/embeddings`) against a real server."""
+"""`POST /v3/embeddings` (and every V3 path, and `/v1/embeddings`) against a real server.
+
+Tests that compare vectors of two requests bit for bit send them one after the other, so each
+runs alone on the same shape: OpenVINO's CPU plugin computes a shape deterministically at any
+precision, and only batch-mates (`ovserve.models.execution`) could change the rounding.
+"""
 
 from __future__ import annotations
 
