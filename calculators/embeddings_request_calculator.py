@@ -35,6 +35,7 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
+from ovserve.json_text import check_unicode, decode_bytes
 
 REQUEST = Input[object]("REQUEST_PAYLOAD")
 DOCUMENTS = Output[EmbeddingsInput]("INPUT")
@@ -45,7 +46,9 @@ def documents_of(payload: object) -> EmbeddingsInput:
     """The documents of any accepted payload.
 
     Raises:
-        InvalidArgument: with the OVMS message for a malformed body or an unknown payload type.
+        InvalidArgument: with the OVMS message for a malformed body or an unknown payload type;
+            JSON text that is not valid UTF-8 counts as malformed, and a string holding a lone
+            surrogate is named (`ovserve.json_text.check_unicode`).
     """
     if isinstance(payload, EmbeddingsRequest):
         return payload.input
@@ -53,9 +56,11 @@ def documents_of(payload: object) -> EmbeddingsInput:
         return payload
     if isinstance(payload, bytes | bytearray | str):
         try:
-            payload = json.loads(payload)
+            text = payload if isinstance(payload, str) else decode_bytes(bytes(payload))
+            payload = json.loads(text)
         except ValueError:
             raise InvalidArgument("Received json is not an object") from None
+        check_unicode(payload, text)
     if isinstance(payload, Mapping):
         return parse_embeddings_body(payload).input
     if isinstance(payload, list | int | float | bool) or payload is None:

@@ -106,3 +106,26 @@ def test_request_payload_forms(payload: object) -> None:
 def test_request_payload_errors(payload: object, message: str) -> None:
     with pytest.raises(InvalidArgument, match=f"^{message}$"):
         documents_of(payload)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'{"input": "\xed\xa0\x80"}', "Received json is not an object"),
+        (b'{"input": "\xff"}', "Received json is not an object"),
+        (
+            '{"input": ["a", "\\ud800"]}',
+            "input[1] is not valid Unicode: it holds the lone surrogate \\ud800",
+        ),
+        (
+            b'{"input": "\\udc00"}',
+            "input is not valid Unicode: it holds the lone surrogate \\udc00",
+        ),
+    ],
+    ids=["utf-8-encoded surrogate", "not utf-8", "escaped lone surrogate", "escaped, in bytes"],
+)
+def test_json_text_that_is_not_valid_unicode_is_refused(payload: object, message: str) -> None:
+    """Text that would fail in the tokenizer (as INTERNAL) is the request's error instead."""
+    with pytest.raises(InvalidArgument) as raised:
+        documents_of(payload)
+    assert raised.value.message.startswith(message)

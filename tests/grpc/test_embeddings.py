@@ -14,7 +14,16 @@ import pytest
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
-from tests.grpc.support import EMBEDDINGS, GRAPH, TOKENIZER, Input, output_array, rpc_error, texts_request
+from tests.grpc.support import (
+    EMBEDDINGS,
+    GRAPH,
+    TOKENIZER,
+    Input,
+    bytes_raw,
+    output_array,
+    rpc_error,
+    texts_request,
+)
 from tests.running import running_server
 from tests.support.models import copy_workspace, exported_workspace, graph_dir
 
@@ -91,6 +100,13 @@ GRAPH_ERRORS = [
     ("not UTF-8", pb.ModelInferRequest(model_name=GRAPH, inputs=[Input(
         name="input", datatype="BYTES", shape=[1],
         contents=pb.InferTensorContents(bytes_contents=[b"\xff"]))]),
+     "input input must hold UTF-8 strings"),
+    ("UTF-8-encoded surrogate", pb.ModelInferRequest(model_name=GRAPH, inputs=[Input(
+        name="input", datatype="BYTES", shape=[2],
+        contents=pb.InferTensorContents(bytes_contents=[b"ok", b"\xed\xa0\x80"]))]),
+     "input input must hold UTF-8 strings"),
+    ("raw, not UTF-8", pb.ModelInferRequest(model_name=GRAPH, inputs=[Input(
+        name="input", datatype="BYTES", shape=[2])], raw_input_contents=[bytes_raw([b"ok", b"\xc3"])]),
      "input input must hold UTF-8 strings"),
     ("unknown output", _with_output(texts_request(GRAPH, TEXTS, raw=True), "embeddings"),
      "Output not found in graph: embeddings"),

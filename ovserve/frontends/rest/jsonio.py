@@ -21,6 +21,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from ovserve.errors import FailedPrecondition
+from ovserve.json_text import check_unicode, decode_bytes
 
 # Bodies larger than this are decoded on a worker thread.
 DECODE_OFF_LOOP_BYTES = 64 * 1024
@@ -41,17 +42,19 @@ async def read_json(request: web.Request) -> object:
     """The decoded request body.
 
     Raises:
-        FailedPrecondition: `The file is not valid json - Cannot parse JSON body` or
-            `… - JSON body exceeds maximum nesting depth` (OVMS 412 texts).
+        FailedPrecondition: `The file is not valid json - Cannot parse JSON body` (not JSON,
+            or not valid UTF-8) or `… - JSON body exceeds maximum nesting depth` (OVMS 412 texts).
+        InvalidArgument: a string holds a lone surrogate (`ovserve.json_text.check_unicode`).
     """
     raw = await request.read()
     return await off_loop_if(len(raw) > DECODE_OFF_LOOP_BYTES, lambda: decode(raw))
 
 
 def decode(raw: bytes) -> object:
-    """Decode and check the nesting depth (see `read_json`)."""
+    """Decode and check the nesting depth and the strings' Unicode (see `read_json`)."""
     try:
-        value: object = json.loads(raw)
+        text = decode_bytes(raw)
+        value: object = json.loads(text)
     except RecursionError:
         raise FailedPrecondition(_INVALID + "JSON body exceeds maximum nesting depth") from None
     except ValueError:
@@ -59,6 +62,7 @@ def decode(raw: bytes) -> object:
     # Fewer brackets than the limit cannot nest deeper than it: skips the walk for most bodies.
     if raw.count(b"[") + raw.count(b"{") > MAX_NESTING_DEPTH and _depth(value) > MAX_NESTING_DEPTH:
         raise FailedPrecondition(_INVALID + "JSON body exceeds maximum nesting depth")
+    check_unicode(value, text)
     return value
 
 
