@@ -46,6 +46,8 @@ UNIT_NORM_TOLERANCE = 1e-4
 # OVMS feeds the HTTP payload into the stream literally named `input` and answers with `output`.
 PAYLOAD_INPUT = "input"
 PAYLOAD_OUTPUT = "output"
+# A graph has one version, `1`, as OVMS reports it (reference §2).
+GRAPH_VERSION = 1
 # Options only the graph definition sets; a KServe request parameter cannot override them.
 GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "truncate"}
 
@@ -64,13 +66,16 @@ class DataPlane:
 
     # -- graphs ------------------------------------------------------------------------------
 
-    def graph(self, name: str) -> Graph:
-        """The loaded graph `name`.
+    def graph(self, name: str, version: int | None = None) -> Graph:
+        """The loaded graph `name`; `version`, when given, must be `GRAPH_VERSION`.
 
         Raises:
-            NotFound: `Mediapipe graph definition with requested name is not found`.
+            NotFound: `Mediapipe graph definition with requested name is not found`, or
+                `Model with requested version is not found` (the answer for a model).
             Unavailable: `Mediapipe is not loaded yet` (loading or failed; OVMS answers 500).
         """
+        if version not in (None, GRAPH_VERSION) and self._is_graph(name):
+            raise NotFound("Model with requested version is not found")
         graph = self.repository.graph(name)
         if not isinstance(graph, Graph):  # the repository may hold test doubles
             raise Unavailable("Mediapipe is not loaded yet")
@@ -205,17 +210,17 @@ class DataPlane:
         return chosen
 
     def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
-        """KServe metadata of a model version or a graph (graph versions are ignored, as OVMS).
+        """KServe metadata of a model version or a graph (version 1 or none).
 
         Raises:
             NotFound: `Model with requested name is not found` / `… version is not found`.
             Unavailable: `Model with requested version is not loaded yet`.
         """
         if self._is_graph(name):
-            graph = self.graph(name)
+            graph = self.graph(name, version)
             return ModelMetadata(
                 name=name,
-                versions=("1",),
+                versions=(str(GRAPH_VERSION),),
                 platform="OpenVINO",
                 inputs=tuple(_stream_spec(s) for s in graph.input_streams),
                 outputs=tuple(_stream_spec(s) for s in graph.output_streams),
@@ -227,11 +232,11 @@ class DataPlane:
         """True when the graph or model version can serve.
 
         Raises:
-            NotFound: unknown name or version.
+            NotFound: unknown name or version (a graph has only version 1).
         """
         try:
             if self._is_graph(name):
-                self.graph(name)
+                self.graph(name, version)
             else:
                 self._model(name, version)
         except Unavailable:
@@ -243,7 +248,8 @@ class DataPlane:
 
         Graph contract (shared by both KServe front ends): one BYTES input `input` whose
         elements are the UTF-8 documents; output `output` FP32 `[N, D]`; request parameter
-        `dimensions` as in `embeddings`; response parameter `prompt_tokens`; version `1`.
+        `dimensions` as in `embeddings`; response parameter `prompt_tokens`; version `1`
+        (a requested version is ignored, as OVMS ignores it on graph inference).
 
         Raises:
             NotFound / Unavailable: as `model_metadata`.
@@ -289,7 +295,7 @@ class DataPlane:
         output = Tensor(name=PAYLOAD_OUTPUT, datatype="FP32", shape=tuple(vectors.shape), data=vectors)
         return InferResponse(
             model=request.model,
-            version="1",
+            version=str(GRAPH_VERSION),
             id=request.id,
             outputs=(output,),
             parameters={"prompt_tokens": result.prompt_tokens},

@@ -40,6 +40,23 @@ async def test_graph_metadata_is_the_tensor_contract(model_stub: InferenceStub) 
     assert (await model_stub.ModelReady(pb.ModelReadyRequest(name=GRAPH))).ready
 
 
+async def test_a_graph_has_only_version_1(model_stub: InferenceStub) -> None:
+    """Version 1 (or none) is the graph; another is NOT_FOUND, as for a model without it."""
+    assert (await model_stub.ModelReady(pb.ModelReadyRequest(name=GRAPH, version="1"))).ready
+    meta = await model_stub.ModelMetadata(pb.ModelMetadataRequest(name=GRAPH, version="1"))
+    assert list(meta.versions) == ["1"]
+    for name in (GRAPH, TOKENIZER):
+        for call in (
+            model_stub.ModelReady(pb.ModelReadyRequest(name=name, version="99")),
+            model_stub.ModelMetadata(pb.ModelMetadataRequest(name=name, version="99")),
+        ):
+            error = await rpc_error(call)
+            assert (error.code(), error.details()) == (
+                grpc.StatusCode.NOT_FOUND,
+                "Model with requested version is not found",
+            ), name
+
+
 async def test_graph_embeds_texts_in_both_encodings(model_stub: InferenceStub) -> None:
     raw = await model_stub.ModelInfer(texts_request(GRAPH, TEXTS, raw=True))
     typed = await model_stub.ModelInfer(texts_request(GRAPH, TEXTS, raw=False))

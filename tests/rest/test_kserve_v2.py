@@ -103,6 +103,26 @@ async def test_graph_metadata_has_its_streams(session: aiohttp.ClientSession, ba
     }
 
 
+@pytest.mark.parametrize(
+    ("unknown", "known"),
+    [
+        ("/versions/99", "/versions/1"),
+        ("/versions/99/ready", "/versions/1/ready"),
+        ("/versions/2/ready", "/ready"),
+    ],
+)
+async def test_a_graph_has_only_version_1_and_answers_others_as_a_model_does(
+    session: aiohttp.ClientSession, base_url: str, unknown: str, known: str
+) -> None:
+    """A graph has the single version 1 (as OVMS reports it): any other is 404, with the
+    answer a model gives for a version it does not have."""
+    graph = await call(session, "GET", f"{base_url}/v2/models/{GRAPH}{unknown}")
+    model = await call(session, "GET", f"{base_url}/v2/models/{TOKENIZER}{unknown}")
+    assert graph[:2] == model[:2] == (404, {"error": "Model with requested version is not found"})
+    status, _, _ = await call(session, "GET", f"{base_url}/v2/models/{GRAPH}{known}")
+    assert status == 200
+
+
 async def test_json_infer_on_a_model(session: aiohttp.ClientSession, base_url: str) -> None:
     ids = {"name": "input_ids", "datatype": "INT64", "shape": [1, 3], "data": [[101, 7632, 102]]}
     mask = {"name": "attention_mask", "datatype": "INT64", "shape": [1, 3], "data": [1, 1, 1]}

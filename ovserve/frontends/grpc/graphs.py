@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import weakref
 
-from ovserve.dataplane import PAYLOAD_INPUT, PAYLOAD_OUTPUT, DataPlane
+from ovserve.dataplane import GRAPH_VERSION, PAYLOAD_INPUT, PAYLOAD_OUTPUT, DataPlane
 from ovserve.errors import OvserveError
 from ovserve.graph.runner import Graph
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, ModelMetadata, TensorSpec
@@ -32,13 +32,13 @@ class GraphAdapter:
         """True when `name` is a graph of the workspace (loaded or not)."""
         return any(g.name == name for g in self._dataplane.repository.workspace.graphs)
 
-    async def metadata(self, name: str) -> ModelMetadata:
-        """The tensor contract of graph `name`.
+    async def metadata(self, name: str, version: int | None = None) -> ModelMetadata:
+        """The tensor contract of graph `name` (`version`: None or 1, as `DataPlane.graph`).
 
         Raises:
             NotFound / Unavailable: as `DataPlane.graph`.
         """
-        graph = self._dataplane.graph(name)
+        graph = self._dataplane.graph(name, version)
         size = self._sizes.get(graph)
         if size is None:
             try:
@@ -49,7 +49,7 @@ class GraphAdapter:
             self._sizes[graph] = size
         return ModelMetadata(
             name=name,
-            versions=("1",),
+            versions=(str(GRAPH_VERSION),),
             platform="OpenVINO",
             inputs=(TensorSpec(name=PAYLOAD_INPUT, datatype="BYTES", shape=(-1,)),),
             outputs=(TensorSpec(name=PAYLOAD_OUTPUT, datatype="FP32", shape=(-1, size)),),

@@ -85,7 +85,7 @@ class KServeServicer:
         version = parse_version(request.version)
         meta: ModelMetadata
         if self._graphs.is_graph(request.name):
-            meta = await self._graphs.metadata(request.name)
+            meta = await self._graphs.metadata(request.name, version)
         else:
             meta = self._dataplane.model_metadata(request.name, version)
         tensor = pb.ModelMetadataResponse.TensorMetadata
