@@ -2,9 +2,12 @@
 
 Start-up order follows OVMS: validate the workspace (an invalid file stops start-up), open the
 ports, then load models and graphs on a worker thread while `/v2/health/ready` answers 503
-and `/v1/config` shows LOADING. Shutdown (SIGTERM/SIGINT) drains: both front ends stop
-accepting at once (listening sockets closed, new gRPC calls refused), requests in flight get
-`shutdown_timeout_seconds` to finish, then the models are released and the process exits 0.
+and `/v1/config` shows LOADING. When no entry of the workspace can serve (every one rejected
+or failed to load), the process logs each entry's reason and exits with code 1
+(`ovserve.startup_check`); a workspace without entries serves nothing, as OVMS. Shutdown
+(SIGTERM/SIGINT) drains: both front ends stop accepting at once (listening sockets closed, new
+gRPC calls refused), requests in flight get `shutdown_timeout_seconds` to finish, then the
+models are released and the process exits 0.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ovserve.models.execution import describe_cpu
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
 from ovserve.security.tls import server_ssl_context
+from ovserve.startup_check import unservable_reasons
 from ovserve.workspace import Workspace, load_workspace, single_model_workspace
 
 log = logging.getLogger(__name__)
@@ -145,6 +149,33 @@ class Server:
         if self._loading is not None:
             await self._loading
 
+    async def wait_loaded_or(self, stop: asyncio.Event) -> bool:
+        """Wait until the start-up load has ended or `stop` is set; True when the load ended.
+
+        The load is not cancelled when `stop` wins; `stop()` waits for it.
+        """
+        if self._loading is None:
+            return True
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait((self._loading, stopping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        return self._loading.done()
+
+    def unservable(self) -> list[str] | None:
+        """After the start-up load: one reason per entry when none of them serves, else None.
+
+        A load that raised (a bug: entries' failures are recorded, not raised) counts as
+        nothing served, with its error as the first reason.
+        """
+        loading = self._loading
+        crashed = loading.exception() if loading is not None and loading.done() else None
+        reasons = unservable_reasons(self.workspace, self.repository.statuses())
+        if crashed is not None:
+            return [f"the start-up load failed: {type(crashed).__name__}: {crashed}", *(reasons or [])]
+        return reasons
+
     async def stop(self, grace: float | None = None) -> None:
         """Drain: stop accepting on both ports, let in-flight requests finish, release models.
 
@@ -196,7 +227,8 @@ def _bound_port(site: web.TCPSite) -> int:
     return port
 
 
-async def _serve_until_signalled(server: Server) -> None:
+async def _serve_until_signalled(server: Server) -> int:
+    """Serve until SIGINT/SIGTERM (exit code 0), or 1 when start-up left nothing to serve."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -205,6 +237,11 @@ async def _serve_until_signalled(server: Server) -> None:
     # the way to see where a stuck request or a slow shutdown waits, without a debugger.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     async with server:
+        if await server.wait_loaded_or(stop) and not stop.is_set():
+            reasons = server.unservable()
+            if reasons is not None:
+                _log_unservable(server.workspace, reasons)
+                return 1
         await stop.wait()
         log.info(
             "shutting down: no new requests, up to %g s for those in flight",
@@ -212,10 +249,22 @@ async def _serve_until_signalled(server: Server) -> None:
         )
         started = loop.time()
     log.info("stopped after %.2f s of draining", loop.time() - started)
+    return 0
+
+
+def _log_unservable(workspace: Workspace, reasons: list[str]) -> None:
+    source = workspace.config_path if workspace.config_path is not None else "--model_path"
+    log.error("no entry of %s can be served, exiting (code 1); entry by entry:", source)
+    for reason in reasons:
+        log.error("  %s", reason)
 
 
 def run_server(config: ServerConfig) -> int:
-    """Run until SIGINT/SIGTERM. Returns the process exit code (1: invalid workspace or metrics)."""
+    """Run until SIGINT/SIGTERM. Returns the process exit code.
+
+    1: an invalid workspace or metrics setting, or no entry that can serve (every entry
+    rejected: refused before the ports open; every entry failed to load: after the load).
+    """
     configure_logging(config.log_level, config.log_path)
     try:
         workspace = workspace_from_config(config)
@@ -223,6 +272,13 @@ def run_server(config: ServerConfig) -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 1
+    if not workspace.models and not workspace.graphs:
+        rejected = unservable_reasons(workspace, {})
+        if rejected is not None:
+            for warning in workspace.warnings:
+                log.warning("%s", warning)
+            _log_unservable(workspace, rejected)
+            return 1
     if config.calculator_modules:
         from ovserve.graph import load_calculator_modules
 
@@ -231,5 +287,4 @@ def run_server(config: ServerConfig) -> int:
         except ConfigError as exc:
             log.error("%s", exc)
             return 1
-    asyncio.run(_serve_until_signalled(Server(config, workspace)))
-    return 0
+    return asyncio.run(_serve_until_signalled(Server(config, workspace)))
