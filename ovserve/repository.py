@@ -73,6 +73,8 @@ class Repository:
         # Replaced model versions that a graph's serving instance still uses (its reload
         # failed), kept UNLOADING instead of END until that instance is replaced or retired.
         self._held: dict[str, list[LoadedModelVersion]] = {}
+        # Readiness (`/v2/health/ready`, gRPC ServerReady): set once the start-up `load` has
+        # installed or failed every entry, never reset (a reload does not make a server unready).
         self.ready = False
         self.closed = False
         self.reloader = Reloader(self)

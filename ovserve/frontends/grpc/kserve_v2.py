@@ -65,6 +65,7 @@ class KServeServicer:
     async def ServerReady(  # noqa: N802
         self, request: pb.ServerReadyRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerReadyResponse:
+        """Ready as `/v2/health/ready`: every start-up entry has loaded or failed."""
         return pb.ServerReadyResponse(ready=self._dataplane.repository.ready)
 
     async def ServerMetadata(  # noqa: N802

@@ -14,7 +14,8 @@ async def live(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """200 once start-up has finished loading the workspace, else 503 `Server is not ready`."""
+    """200 once start-up has finished loading the workspace (every entry AVAILABLE or failed),
+    else 503 `Server is not ready`."""
     if not request.app[REPOSITORY].ready:
         raise Unavailable("Server is not ready")
     return web.Response(status=200)
