@@ -71,7 +71,7 @@ def test_int8_activations_get_the_reduced_bound_even_at_f32() -> None:
     assert ran.quantizes_activations
     assert not ran.exact
     assert ran.batch_bound == REDUCED_BOUND
-    assert "int8 activations (group 32)" in ran.describe()
+    assert "dynamic quantization (group 32)" in ran.describe()
 
 
 def test_the_plugin_default_follows_the_cpu() -> None:

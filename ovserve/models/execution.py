@@ -4,8 +4,11 @@ The CPU plugin chooses the arithmetic per machine, so the IR files alone do not 
 
 * On CPUs with AVX-512 bf16 or AMX, `INFERENCE_PRECISION_HINT` defaults to bf16 even for an
   fp32 IR; elsewhere it defaults to f32.
-* A model with compressed (int8/int4) weights quantizes its activations on the fly in groups of
-  `DYNAMIC_QUANTIZATION_GROUP_SIZE` elements (0 turns that off).
+* A model with compressed (int8/int4) weights quantizes its activations to int8 on the fly in
+  groups of `DYNAMIC_QUANTIZATION_GROUP_SIZE` elements (0 turns that off). The property is what
+  can be read back; whether the plugin's kernels apply it is the CPU's business (an AVX2 CPU
+  gave the numbers of it being off), so a non-zero group is taken at its word: the promise
+  below stays true, if loose, where it is not applied.
 
 `Execution.of()` reads both back from the compiled model. `Execution.batch_bound` is ovserve's
 promise for batch invariance (a text's vector in a merged, padded batch against the same text
@@ -91,9 +94,9 @@ class Execution:
         return EXACT_BOUND if self.exact else REDUCED_BOUND
 
     def describe(self) -> str:
-        """One line for logs and test reports, e.g. `bf16, int8 activations (group 32)`."""
+        """One line for logs and test reports, e.g. `bf16, dynamic quantization (group 32): ...`."""
         activations = (
-            f"int8 activations (group {self.dynamic_quantization_group_size})"
+            f"dynamic quantization (group {self.dynamic_quantization_group_size})"
             if self.quantizes_activations
             else "float activations"
         )
