@@ -56,13 +56,18 @@ def default_model_source() -> Path:
     return Path(package.get_model_path())
 
 
-def exported_workspace(weight_format: str = "int8", layout: str = "versioned", **options: object) -> Path:
+def exported_workspace(
+    weight_format: str = "int8", layout: str = "versioned", *, source: Path | None = None, **options: object
+) -> Path:
     """Return the `config.json` of a cached workspace holding one exported embeddings graph.
 
     Args:
         weight_format: fp32, fp16, int8 or int4.
         layout: versioned (the seed tree: graph.pbtxt, subconfig.json, tokenizer/1, embeddings/1)
             or flat (EmbeddingsCalculatorOV directory).
+        source: the HF model folder to export (default: `default_model_source()`); its path is
+            part of the cache key, so a source must not change under a fixed path (the zoo's
+            folders name the hash of their builder).
         **options: other `ExportOptions` fields (`truncate=True`, `max_length=128`,
             `execution_precision="default"`, `model_name=...`, ...). The graph is named
             `sentence-transformers/all-MiniLM-L6-v2` unless `model_name` is given.
@@ -75,7 +80,8 @@ def exported_workspace(weight_format: str = "int8", layout: str = "versioned", *
         raise ValueError(f"exported_workspace() does not accept {sorted(unknown)}")
     settings: dict[str, object] = {"model_name": DEFAULT_GRAPH_NAME, **options}
     settings.update(weight_format=weight_format, layout=layout)
-    key = _cache_key(settings)
+    source_model = source or default_model_source()
+    key = _cache_key(settings, source_model)
     final = CACHE_ROOT / key
     config = final / "config.json"
     if config.is_file():
@@ -84,7 +90,7 @@ def exported_workspace(weight_format: str = "int8", layout: str = "versioned", *
     with (CACHE_ROOT / f".{key}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not config.is_file():  # another process may have built it while we waited
-            _build(final, settings)
+            _build(final, settings, source_model)
     return config
 
 
@@ -99,7 +105,7 @@ def copy_workspace(config: Path, destination: Path) -> Path:
     return destination / config.name
 
 
-def _build(final: Path, settings: dict[str, object]) -> None:
+def _build(final: Path, settings: dict[str, object], source: Path) -> None:
     # Imported here so that merely importing this module stays cheap.
     from ovserve.export import ExportOptions, export_embeddings
 
@@ -109,7 +115,7 @@ def _build(final: Path, settings: dict[str, object]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     try:
         options = ExportOptions(
-            source_model=default_model_source(),
+            source_model=source,
             model_repository_path=staging,
             config_file_path=staging / "config.json",
             **settings,  # type: ignore[arg-type]
@@ -122,11 +128,11 @@ def _build(final: Path, settings: dict[str, object]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _cache_key(settings: dict[str, object]) -> str:
+def _cache_key(settings: dict[str, object], source: Path) -> str:
     digest = hashlib.sha256()
     digest.update(_CACHE_SCHEMA.encode())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    digest.update(str(default_model_source()).encode())
+    digest.update(str(source).encode())
     for source in sorted((REPO_ROOT / "ovserve" / "export").glob("*.py")):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
