@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calculators.tokens import Int64Array, TokenBatch
+from calculators.tokens import Int64Array, TokenBatch, position_ids
 from calculators.vectors import Float32Array
 from ovserve.errors import ConfigError
 from ovserve.models.infer_pool import InferRequestPool, optimal_requests
@@ -100,8 +100,7 @@ class FeatureExtractor:
         feeds: dict[int, Int64Array] = {}
         for index, name in self._inputs:
             if name == "position_ids":
-                n, length = batch.input_ids.shape
-                feeds[index] = np.broadcast_to(np.arange(length, dtype=np.int64), (n, length)).copy()
+                feeds[index] = position_ids(batch.attention_mask)
             else:
                 feeds[index] = getattr(batch, name)
         return feeds

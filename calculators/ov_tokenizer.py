@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calculators.batching.coalesce import Coalescer
-from calculators.tokens import SplitRow, TokenBatch, check_length
+from calculators.tokens import SplitRow, TokenBatch, check_length, right_padded, row_lengths
 from ovserve.errors import ConfigError
 from ovserve.models.infer_pool import InferRequestPool
 
@@ -206,10 +206,7 @@ def rows_of(batch: TokenBatch, start: int, stop: int) -> TokenBatch:
         return TokenBatch(
             input_ids=batch.input_ids[:0, :0], attention_mask=mask[:, :0], token_type_ids=mask[:, :0]
         )
-    attended = mask != 0
-    width = int(
-        np.max(np.where(attended.any(axis=1), mask.shape[1] - np.argmax(attended[:, ::-1], axis=1), 1))
-    )
+    width = int(np.max(row_lengths(mask)))
     return TokenBatch(
         input_ids=batch.input_ids[start:stop, :width],
         attention_mask=mask[:, :width],
@@ -229,8 +226,11 @@ def _encode(pool: InferRequestPool, texts: Sequence[str]) -> TokenBatch:
                     arrays[name] = np.array(value, dtype=np.int64, copy=True)
     ids = arrays["input_ids"]
     types = arrays.get("token_type_ids")
-    return TokenBatch(
-        input_ids=ids,
-        attention_mask=arrays["attention_mask"],
-        token_type_ids=types if types is not None else np.zeros_like(ids),
+    # Tokenizers of decoder models pad on the left; a TokenBatch is right-padded.
+    return right_padded(
+        TokenBatch(
+            input_ids=ids,
+            attention_mask=arrays["attention_mask"],
+            token_type_ids=types if types is not None else np.zeros_like(ids),
+        )
     )

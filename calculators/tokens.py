@@ -25,6 +25,13 @@ TOKEN_INPUT_TYPE_ID = 1
 class TokenBatch:
     """Right-padded int64 `[N, L]` tensors as a BERT-style model expects them.
 
+    The attention mask says where a row's real tokens are; everything downstream reads it
+    through `row_lengths`, `first_positions`, `last_positions` and `position_ids` below.
+    Batches made here and by the tokenizer are right-padded (`right_padded`: a left-padding
+    tokenizer's output is turned around), so a row's real tokens are `[0, row_lengths)`, the
+    batcher can trim and re-pad rows, and a model that takes no `position_ids` numbers them
+    from 0; the readers above stay right for any padding.
+
     `prompt_tokens` is the OpenAI usage count: the sum of the attention mask.
     """
 
@@ -44,6 +51,58 @@ class TokenBatch:
     def length(self) -> int:
         """The padded length N that the §9.4 rule compares with the maximum."""
         return int(self.input_ids.shape[1])
+
+
+def row_lengths(mask: Int64Array) -> Int64Array:
+    """Per row, the last attended position + 1: the width that holds all its real tokens.
+
+    1 for a row with none, so that position 0 stays readable (CLS / LAST read it).
+    """
+    attended = np.asarray(mask) != 0
+    width = attended.shape[1]
+    lengths: Int64Array = np.where(
+        attended.any(axis=1), width - np.argmax(attended[:, ::-1], axis=1), 1
+    ).astype(np.int64)
+    return lengths
+
+
+def first_positions(mask: Int64Array) -> Int64Array:
+    """Per row, the first attended position (0 for a row with none)."""
+    first: Int64Array = np.argmax(np.asarray(mask) != 0, axis=1).astype(np.int64)
+    return first
+
+
+def last_positions(mask: Int64Array) -> Int64Array:
+    """Per row, the last attended position (0 for a row with none): where a decoder's last
+    real token is, the one last-token pooling reads, whatever the padding side."""
+    last: Int64Array = row_lengths(mask) - 1
+    return last
+
+
+def position_ids(mask: Int64Array) -> Int64Array:
+    """Each token's position among the real tokens of its row (0, 1, ...), padding clamped:
+    what a model fed `position_ids` must see so that padding on either side changes nothing."""
+    positions: Int64Array = np.maximum(np.cumsum(np.asarray(mask) != 0, axis=1) - 1, 0).astype(np.int64)
+    return positions
+
+
+def right_padded(batch: TokenBatch) -> TokenBatch:
+    """`batch` with each row's real tokens moved to its front, in order (padding after them).
+
+    For the output of left-padding tokenizers (decoder models such as Qwen3): the attention
+    mask, not the padding side, decides what a model computes for the real tokens, so right
+    padding gives the same vectors, and it is the layout the batcher trims and merges.
+    Returns `batch` itself when it is already right-padded.
+    """
+    attended = np.asarray(batch.attention_mask) != 0
+    if not (attended[:, 1:] & ~attended[:, :-1]).any():
+        return batch
+    order = np.argsort(~attended, axis=1, kind="stable")
+    return TokenBatch(
+        input_ids=np.take_along_axis(batch.input_ids, order, axis=1),
+        attention_mask=np.take_along_axis(batch.attention_mask, order, axis=1),
+        token_type_ids=np.take_along_axis(batch.token_type_ids, order, axis=1),
+    )
 
 
 def check_length(length: int, max_length: int) -> None:

@@ -1,6 +1,7 @@
 """Pooling and L2 normalisation in numpy, with the semantics of reference §4.2.
 
-Inputs are the model's `[N, L, D]` hidden states and the right-padded `[N, L]` attention mask.
+Inputs are the model's `[N, L, D]` hidden states and the `[N, L]` attention mask, which says
+where each row's real tokens are (`calculators.tokens`), on whichever side the padding is.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from calculators.tokens import first_positions, last_positions
 
 Float32Array = npt.NDArray[np.float32]
 PoolingMode = Literal["CLS", "MEAN", "LAST"]
@@ -20,12 +23,14 @@ EPS = 1e-12
 def pool(hidden: Float32Array, mask: npt.NDArray[np.int64], mode: PoolingMode) -> Float32Array:
     """One `[N, D]` float32 vector per row.
 
-    CLS: token 0. MEAN: mask-weighted mean, divisor clamped to >= EPS. LAST: the token at
-    index sum(mask) - 1 (right padding), token 0 for an all-zero mask.
+    CLS: the first real token (token 0 when right-padded). MEAN: mask-weighted mean, divisor
+    clamped to >= EPS. LAST: the last real token (a decoder's EOS). Both take token 0 for an
+    all-zero mask.
     """
     hidden = np.asarray(hidden, dtype=np.float32)
+    rows = np.arange(hidden.shape[0])
     if mode == "CLS":
-        cls_rows: Float32Array = np.ascontiguousarray(hidden[:, 0, :])
+        cls_rows: Float32Array = np.ascontiguousarray(hidden[rows, first_positions(mask), :])
         return cls_rows
     weights = mask.astype(np.float32)
     if mode == "MEAN":
@@ -34,8 +39,7 @@ def pool(hidden: Float32Array, mask: npt.NDArray[np.int64], mode: PoolingMode) -
         counts = np.maximum(weights.sum(axis=1, keepdims=True), np.float32(EPS))
         mean: Float32Array = (summed / counts).astype(np.float32)
         return mean
-    last = np.maximum(mask.sum(axis=1) - 1, 0)
-    last_rows: Float32Array = np.ascontiguousarray(hidden[np.arange(hidden.shape[0]), last, :])
+    last_rows: Float32Array = np.ascontiguousarray(hidden[rows, last_positions(mask), :])
     return last_rows
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from calculators.batching.settings import BatchSettings
-from calculators.tokens import TokenBatch
+from calculators.tokens import TokenBatch, row_lengths
 from calculators.vectors import Float32Array
 
 # Rows are merged only while the longest is at most this many tokens, or a quarter, longer
@@ -49,11 +49,8 @@ class Job:
 
     @classmethod
     def of(cls, batch: TokenBatch) -> Job:
-        attended = np.asarray(batch.attention_mask) != 0
-        n, width = attended.shape
-        # Last attended position + 1; 1 for a row without any, so token 0 stays for CLS / LAST.
-        last = np.where(attended.any(axis=1), width - np.argmax(attended[:, ::-1], axis=1), 1)
-        return cls(batch=batch, lengths=tuple(last.tolist()), remaining=n)
+        lengths = row_lengths(batch.attention_mask)
+        return cls(batch=batch, lengths=tuple(lengths.tolist()), remaining=len(lengths))
 
     @property
     def done(self) -> bool:

@@ -6,7 +6,16 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from calculators.tokens import check_length, pad_token_ids
+from calculators.tokens import (
+    TokenBatch,
+    check_length,
+    first_positions,
+    last_positions,
+    pad_token_ids,
+    position_ids,
+    right_padded,
+    row_lengths,
+)
 from calculators.vectors import PoolingMode, l2_normalize, pool
 from ovserve.errors import InvalidArgument
 
@@ -88,3 +97,50 @@ def test_check_length_message() -> None:
     check_length(256, 256)
     with pytest.raises(InvalidArgument, match=r"^Input length 257 longer than allowed 256$"):
         check_length(257, 256)
+
+
+LEFT = np.array([[1, 1, 1, 1, 1], [0, 0, 1, 1, 1], [0, 0, 0, 0, 1]], dtype=np.int64)
+"""MASK's rows padded on the left, as the tokenizer of a decoder model (Qwen3) pads them."""
+
+
+def left_of(hidden: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """HIDDEN's rows moved to where LEFT says their real tokens are."""
+    out = np.zeros_like(hidden)
+    for i, n in enumerate(MASK.sum(axis=1)):
+        out[i, hidden.shape[1] - n :] = hidden[i, :n]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["CLS", "MEAN", "LAST"])
+def test_pooling_reads_the_real_tokens_whatever_the_padding_side(mode: PoolingMode) -> None:
+    np.testing.assert_array_equal(pool(left_of(HIDDEN), LEFT, mode), pool(HIDDEN, MASK, mode))
+
+
+def test_row_extents_follow_the_mask_on_either_side() -> None:
+    assert row_lengths(MASK).tolist() == [5, 3, 1]
+    assert row_lengths(LEFT).tolist() == [5, 5, 5]
+    assert first_positions(LEFT).tolist() == [0, 2, 4]
+    assert last_positions(MASK).tolist() == [4, 2, 0]
+    assert last_positions(LEFT).tolist() == [4, 4, 4]
+    empty = np.zeros((1, 3), dtype=np.int64)
+    assert (row_lengths(empty).tolist(), first_positions(empty).tolist(), last_positions(empty).tolist()) == (
+        [1],
+        [0],
+        [0],
+    )
+
+
+def test_position_ids_number_the_real_tokens_from_zero() -> None:
+    assert position_ids(MASK).tolist() == [[0, 1, 2, 3, 4], [0, 1, 2, 2, 2], [0, 0, 0, 0, 0]]
+    assert position_ids(LEFT).tolist() == [[0, 1, 2, 3, 4], [0, 0, 0, 1, 2], [0, 0, 0, 0, 0]]
+
+
+def test_right_padded_moves_real_tokens_to_the_front_in_order() -> None:
+    ids = np.array([[5, 6, 7, 8, 9], [0, 0, 6, 7, 8], [0, 0, 0, 0, 9]], dtype=np.int64)
+    batch = TokenBatch(input_ids=ids, attention_mask=LEFT, token_type_ids=ids * 10)
+    turned = right_padded(batch)
+    assert turned.input_ids.tolist() == [[5, 6, 7, 8, 9], [6, 7, 8, 0, 0], [9, 0, 0, 0, 0]]
+    assert turned.attention_mask.tolist() == MASK.tolist()
+    assert turned.token_type_ids.tolist() == (turned.input_ids * 10).tolist()
+    assert turned.rows()[1].tolist() == batch.rows()[1].tolist() == [6, 7, 8]
+    assert right_padded(turned) is turned
