@@ -102,6 +102,11 @@ def recorded_truncate(info: dict[str, str]) -> bool | None:
     return None if value is None else value.strip().lower() == "true"
 
 
+def recorded_strip_text(info: dict[str, str]) -> bool:
+    """The exporter's `ovserve_strip_text` (false when absent, as OVMS tokenizes texts as sent)."""
+    return info.get(rt_info.KEY_STRIP_TEXT, "").strip().lower() == "true"
+
+
 def int_fact(key: str, info: dict[str, str], config: dict[str, object]) -> int | None:
     """A non-negative integer such as `pad_token_id` or `vocab_size`, from rt_info or config.json."""
     for source in (info, config):

@@ -116,10 +116,13 @@ class TokenizerSettings:
         max_length: M of reference §9.4, in tokens including special tokens.
         truncate: True: cut to M; False: reject N > M; None: keep the cut converted into the
             tokenizer (old OVMS graphs, whose `--truncate` was baked in) and reject N > M.
+        strip: strip whitespace around every text before `encode` tokenizes it (what
+            sentence-transformers does; see `ovserve.export.rt_info`).
     """
 
     max_length: int
     truncate: bool | None
+    strip: bool = False
 
 
 class TextTokenizer:
@@ -164,7 +167,7 @@ class TextTokenizer:
         Raises:
             InvalidArgument: `Input length N longer than allowed M` when N > M.
         """
-        batch = self._coalesced(texts)
+        batch = self._coalesced([text.strip() for text in texts] if self.settings.strip else texts)
         check_length(batch.length, self.settings.max_length)
         return batch
 

@@ -22,7 +22,10 @@ Example config:
 `MODEL` is optional and only read at load for the workspace facts (max length M, truncation,
 pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference §9.4):
 
-* strings are tokenized as one batch, padded to the longest row (N). With truncate on, every row
+* strings are tokenized as one batch, padded to the longest row (N), on the right whatever the
+  tokenizer's padding side (`calculators.tokens.right_padded`); first stripped of surrounding
+  whitespace when the export recorded it (`ovserve_strip_text`, sentence-transformers models),
+  as `SentenceTransformer.encode` does. With truncate on, every row
   is cut to M tokens as the HF tokenizer cuts (special tokens kept); with it off, N > M fails.
 * token-id lists are used as given (never truncated), right-padded with the pad id; the mask is
   1 on given ids and `token_type_ids` are 1 (the OVMS quirk, 0 for single-type models); N > M fails.
@@ -141,7 +144,8 @@ def _settings(
     else:
         max_length = model_facts.max_length(info, config)
     truncate = options.truncate if options.HasField("truncate") else model_facts.recorded_truncate(info)
-    return TokenizerSettings(max_length=max_length, truncate=truncate)
+    strip = model_facts.recorded_strip_text(info)
+    return TokenizerSettings(max_length=max_length, truncate=truncate, strip=strip)
 
 
 @register_calculator

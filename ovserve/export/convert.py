@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import json
 import logging
 import shlex
 import warnings
@@ -74,11 +76,46 @@ def export_tokenizer_ir(
     ov, openvino_tokenizers, auto_tokenizer = _import_tokenizer_stack()
     with _quiet_third_party():
         hf_tokenizer = auto_tokenizer.from_pretrained(str(source))
+        _whitespace_split_as_normalization(hf_tokenizer)
         tokenizer = openvino_tokenizers.convert_tokenizer(
             hf_tokenizer, truncation=True, max_length=max_length
         )
     rt_info.write_model_info(tokenizer, model_info, ovserve_keys)
     ov.save_model(tokenizer, str(xml_path))
+
+
+def _whitespace_split_as_normalization(hf_tokenizer: Any) -> None:
+    """Rewrite a `WhitespaceSplit` + `Metaspace` pre-tokenizer so openvino_tokenizers converts it right.
+
+    transformers 5 loads XLM-R style tokenizers (multilingual-e5, bge-m3) with that pair, and
+    openvino_tokenizers 2026.4 applies Metaspace's space replacement to the whole text before
+    the split, so trailing or repeated whitespace became extra "▁" tokens (measured: "x " gave
+    `<s> ▁ x ▁ </s>` against Hugging Face's `<s> ▁ x </s>`, "\t\n\r" two tokens against none).
+    The same tokens come from collapsing whitespace runs to one space and stripping the ends
+    as normalization, then Metaspace alone; only the copy being converted is changed.
+    """
+    backend = getattr(hf_tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return
+    data = json.loads(backend.to_str())
+    pre = data.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else []
+    if len(steps) < 2 or steps[0].get("type") != "WhitespaceSplit" or steps[1].get("type") != "Metaspace":
+        return
+    whitespace = [
+        {"type": "Replace", "pattern": {"Regex": r"\s+"}, "content": " "},
+        {"type": "Strip", "strip_left": True, "strip_right": True},
+    ]
+    normalizer = data.get("normalizer")
+    data["normalizer"] = {
+        "type": "Sequence",
+        "normalizers": [*([normalizer] if normalizer else []), *whitespace],
+    }
+    rest = steps[1:]
+    data["pre_tokenizer"] = rest[0] if len(rest) == 1 else {"type": "Sequence", "pretokenizers": rest}
+    # The tokenizers package is there whenever a fast tokenizer is (it is what `backend` is).
+    tokenizers: Any = importlib.import_module("tokenizers")
+    hf_tokenizer._tokenizer = tokenizers.Tokenizer.from_str(json.dumps(data))
 
 
 def parse_extra_quantization_params(text: str, weight_format: str) -> dict[str, Any] | None:
@@ -181,6 +218,8 @@ def _quiet_third_party() -> Iterator[None]:
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit\.")
             warnings.filterwarnings("ignore", message=r"Converting a tensor to a Python")
             warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace")
+            # optimum-intel's decoder patching (Qwen3) builds mask constants with torch.tensor.
+            warnings.filterwarnings("ignore", message=r"torch\.tensor results are registered as constants")
             yield
     finally:
         for name, level in saved.items():

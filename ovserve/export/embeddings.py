@@ -137,6 +137,7 @@ class _Plan:
             normalize=options.normalize,
             weight_format=options.weight_format,
             inference_precision_hint=hint,
+            strip_text=source.sentence_transformers,
         )
 
 

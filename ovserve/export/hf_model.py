@@ -37,6 +37,7 @@ class SourceModel:
         max_seq_length: `sentence_bert_config.json` `max_seq_length`, or None.
         max_position_embeddings: the hard positional limit of the model, or None if it has none.
         tokenizer_max_length: a sane `model_max_length` of the tokenizer, or None.
+        sentence_transformers: the folder is a sentence-transformers model (`modules.json`).
     """
 
     path: Path
@@ -46,6 +47,7 @@ class SourceModel:
     max_seq_length: int | None
     max_position_embeddings: int | None
     tokenizer_max_length: int | None
+    sentence_transformers: bool = False
 
     def default_max_length(self) -> int:
         """`max_seq_length`, else the positional limit, else the tokenizer's own limit.
@@ -86,6 +88,7 @@ def read_source_model(path: Path) -> SourceModel:
         max_seq_length=_positive_int(sbert.get("max_seq_length")),
         max_position_embeddings=_first_positive_int(config, POSITION_KEYS),
         tokenizer_max_length=_positive_int(tokenizer_config.get("model_max_length")),
+        sentence_transformers=(path / "modules.json").is_file(),
     )
 
 

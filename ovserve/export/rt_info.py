@@ -44,6 +44,12 @@ The `ovserve_*` keys (`ovserve_rt_info()` builds them):
     L2 normalisation as exported; the graph's `normalize_embeddings` option wins if edited.
 `ovserve_weight_format` ("fp32" | "fp16" | "int8" | "int4")
     The weight format the model was exported with.
+`ovserve_strip_text` ("true" | "false")
+    true: strip leading and trailing whitespace from every text before it is tokenized for
+    embedding, as sentence-transformers' `Transformer` module does (written for a source with
+    `modules.json`). It changes the tokens of byte-level BPE and SentencePiece tokenizers
+    (Qwen3, XLM-R), not WordPiece ones; `/v3/tokenize` keeps the raw text. Absent (OVMS
+    exports): false.
 `ovserve_inference_precision_hint` ("f32", "bf16", "f16" or "")
     What the export wrote as `INFERENCE_PRECISION_HINT` into plugin_config ("" = none, the
     plugin default). Informational: plugin_config in subconfig.json / graph.pbtxt is authoritative.
@@ -66,6 +72,7 @@ KEY_POOLING: Final = "ovserve_pooling"
 KEY_NORMALIZE: Final = "ovserve_normalize"
 KEY_WEIGHT_FORMAT: Final = "ovserve_weight_format"
 KEY_INFERENCE_PRECISION_HINT: Final = "ovserve_inference_precision_hint"
+KEY_STRIP_TEXT: Final = "ovserve_strip_text"
 
 
 def stringify(value: object) -> str:
@@ -83,6 +90,7 @@ def ovserve_rt_info(
     normalize: bool,
     weight_format: str,
     inference_precision_hint: str | None,
+    strip_text: bool,
 ) -> dict[str, str]:
     """The `ovserve_*` keys, with values already in their documented string form."""
     return {
@@ -95,6 +103,7 @@ def ovserve_rt_info(
         KEY_NORMALIZE: stringify(normalize),
         KEY_WEIGHT_FORMAT: weight_format,
         KEY_INFERENCE_PRECISION_HINT: inference_precision_hint or "",
+        KEY_STRIP_TEXT: stringify(strip_text),
     }
 
 

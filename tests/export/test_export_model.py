@@ -96,6 +96,7 @@ def test_rt_info_holds_hf_config_and_ovserve_keys() -> None:
         rt_info.KEY_NORMALIZE: "true",
         rt_info.KEY_WEIGHT_FORMAT: "int8",
         rt_info.KEY_INFERENCE_PRECISION_HINT: "",
+        rt_info.KEY_STRIP_TEXT: "true",
     }
     assert {key: info[key] for key in expected} == expected
     tokenizer = _read(directory / "tokenizer/1/model.xml")
