@@ -19,6 +19,7 @@ from typing import Any
 
 from ovserve.errors import ConfigError, Unavailable
 from ovserve.export import rt_info
+from ovserve.export.dense import DenseLayer, fold_dense_layers
 
 _INSTALL_HINT = (
     "ovserve export needs the export stack: run `make setup`, or `pip install 'ovserve[export]'` "
@@ -36,8 +37,10 @@ def export_model_ir(
     quantization: dict[str, Any] | None,
     model_info: dict[str, Any],
     ovserve_keys: dict[str, str],
+    dense: tuple[DenseLayer, ...] = (),
 ) -> None:
-    """Convert the HF model at `source` into `xml_path` (+ `.bin`) with rt_info written.
+    """Convert the HF model at `source` into `xml_path` (+ `.bin`) with rt_info written, and
+    the sentence-transformers `dense` layers appended to its hidden states (`ovserve.export.dense`).
 
     `quantization` holds `OVWeightQuantizationConfig` kwargs (see
     `parse_extra_quantization_params`); None exports unquantized weights.
@@ -53,6 +56,8 @@ def export_model_ir(
                 str(source), export=True, compile=False, quantization_config=quantization_config
             )
             ov_model = model.model
+            if dense:
+                fold_dense_layers(ov_model, dense)
             rt_info.write_model_info(ov_model, model_info, ovserve_keys)
             # fp16 is a storage format: weights are halved on save, exactly what optimum-cli does.
             ov.save_model(ov_model, str(xml_path), compress_to_fp16=weight_format == "fp16")

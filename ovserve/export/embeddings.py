@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ovserve.errors import ConfigError
-from ovserve.export import config_file, convert, layouts, rt_info, workspace_fs
+from ovserve.export import config_file, convert, dense, layouts, rt_info, workspace_fs
 from ovserve.export.hf_model import SourceModel, read_source_model
 from ovserve.export.options import ExportOptions, ExportResult
 
@@ -64,6 +64,7 @@ def export_embeddings(
             quantization=plan.quantization,
             model_info=source.config,
             ovserve_keys=plan.rt_keys,
+            dense=source.dense,
         )
         step(3, f"converting tokenizer (truncating at {plan.tokenizer_max_length} tokens) ...")
         convert.export_tokenizer_ir(
@@ -118,6 +119,7 @@ class _Plan:
             # A sentence-transformers max_seq_length above the positional limit would crash the model.
             self.max_length = min(default, limit) if limit is not None else default
         self.pooling = options.pooling or source.pooling or "CLS"
+        dense.check_foldable(source.dense, self.pooling)
         self.quantization = convert.parse_extra_quantization_params(
             options.extra_quantization_params, options.weight_format
         )

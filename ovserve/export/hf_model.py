@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ovserve.errors import ConfigError
+from ovserve.export.dense import DenseLayer, read_dense_layers
 
 # The keys OVMS probes, in its order, for the model's positional limit (spec §9.4).
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "seq_len", "seq_length", "n_ctx", "sliding_window")
@@ -38,6 +39,7 @@ class SourceModel:
         max_position_embeddings: the hard positional limit of the model, or None if it has none.
         tokenizer_max_length: a sane `model_max_length` of the tokenizer, or None.
         sentence_transformers: the folder is a sentence-transformers model (`modules.json`).
+        dense: its `Dense` modules, in order (folded into the exported model).
     """
 
     path: Path
@@ -48,6 +50,7 @@ class SourceModel:
     max_position_embeddings: int | None
     tokenizer_max_length: int | None
     sentence_transformers: bool = False
+    dense: tuple[DenseLayer, ...] = ()
 
     def default_max_length(self) -> int:
         """`max_seq_length`, else the positional limit, else the tokenizer's own limit.
@@ -80,6 +83,7 @@ def read_source_model(path: Path) -> SourceModel:
     config = _read_json_object(config_path)
     tokenizer_config = _read_json_object(path / "tokenizer_config.json", missing_ok=True)
     sbert = _read_json_object(path / "sentence_bert_config.json", missing_ok=True)
+    modules = _read_modules(path / "modules.json")
     return SourceModel(
         path=path,
         config=config,
@@ -89,7 +93,20 @@ def read_source_model(path: Path) -> SourceModel:
         max_position_embeddings=_first_positive_int(config, POSITION_KEYS),
         tokenizer_max_length=_positive_int(tokenizer_config.get("model_max_length")),
         sentence_transformers=(path / "modules.json").is_file(),
+        dense=read_dense_layers(path, modules),
     )
+
+
+def _read_modules(path: Path) -> list[Any]:
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read JSON: {exc}") from exc
+    if not isinstance(data, list):
+        raise ConfigError(f"{path}: expected a JSON list of modules")
+    return data
 
 
 def _read_pooling(path: Path) -> str | None:

@@ -222,3 +222,42 @@ def _unwritable_dir(tmp_path: Path) -> Path:
         except OSError:
             return candidate
     pytest.skip("no unwritable directory available (running as root on writable mounts)")
+
+
+def _dense_source(source: Path, activation: str) -> None:
+    (source / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+            ]
+        )
+    )
+    (source / "2_Dense").mkdir()
+    config = {"in_features": 8, "out_features": 4, "bias": True, "activation_function": activation}
+    (source / "2_Dense" / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("activation", "pooling", "fragments"),
+    [
+        (
+            "torch.nn.modules.activation.Tanh",
+            "MEAN",
+            ["2_Dense: a Dense module with Tanh after MEAN pooling cannot be folded"],
+        ),
+        ("torch.nn.modules.activation.ReLU", "CLS", ["Dense activation torch.nn.modules.activation.ReLU"]),
+    ],
+)
+def test_a_dense_module_that_cannot_be_folded_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    source: Path,
+    repo: Path,
+    activation: str,
+    pooling: str,
+    fragments: list[str],
+) -> None:
+    _dense_source(source, activation)
+    code, err = _run(capsys, _args(source, repo, "--pooling", pooling))
+    _assert_refused(code, err, *fragments)
+    assert not repo.exists()
