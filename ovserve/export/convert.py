@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ovserve.errors import ConfigError, Unavailable
-from ovserve.export import rt_info
+from ovserve.export import fallback, rt_info
 from ovserve.export.dense import DenseLayer, fold_dense_layers
 
 _INSTALL_HINT = (
@@ -52,10 +52,20 @@ def export_model_ir(
     quantization_config = None if quantization is None else quantization_class(**quantization)
     with _quiet_third_party():
         try:
-            model = model_class.from_pretrained(
-                str(source), export=True, compile=False, quantization_config=quantization_config
-            )
-            ov_model = model.model
+            try:
+                model = model_class.from_pretrained(
+                    str(source), export=True, compile=False, quantization_config=quantization_config
+                )
+                ov_model = model.model
+            except ValueError as exc:
+                if not fallback.is_unsupported_architecture(exc):
+                    raise
+                ov_model = fallback.export_with_torch_export(
+                    source,
+                    str(model_info.get("model_type", "unknown")),
+                    quantization=quantization,
+                    max_length=int(ovserve_keys.get(rt_info.KEY_TOKENIZER_MAX_LENGTH, "512")),
+                )
             if dense:
                 fold_dense_layers(ov_model, dense)
             rt_info.write_model_info(ov_model, model_info, ovserve_keys)

@@ -13,7 +13,8 @@ directory and renamed into place under a file lock, as `tests.support.models` do
 
 Architectures of the users' list that need remote code (NomicBert, Alibaba's "NewModel") cannot
 be had offline; BERT stands in for them (nomic-embed and gte are BERT variants with rotary
-positions). ModernBERT is not in the zoo: optimum-intel 2.2.0 refuses to export it.
+positions). ModernBERT (gte-modernbert, modernbert-embed) is one optimum-intel 2.2.0 has no
+export config for; `ovserve.export.fallback` exports it.
 """
 
 from __future__ import annotations
@@ -119,6 +120,26 @@ def _distilbert(folder: Path) -> None:
     config = tf.DistilBertConfig(vocab_size=30522, dim=HIDDEN, n_layers=2, n_heads=2, hidden_dim=64)
     tf.DistilBertModel(config).save_pretrained(folder)
     tf.DistilBertTokenizerFast(vocab=_bert_vocab()).save_pretrained(folder)
+
+
+def _modernbert(folder: Path) -> None:
+    tf = _module("transformers")
+    _seed()
+    config = tf.ModernBertConfig(
+        vocab_size=30522,
+        hidden_size=HIDDEN,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=0,
+        cls_token_id=101,
+        sep_token_id=102,
+        bos_token_id=101,
+        eos_token_id=102,
+    )
+    tf.ModernBertModel(config).save_pretrained(folder)
+    _bert_files(folder)
 
 
 def _mpnet(folder: Path) -> None:
@@ -239,6 +260,7 @@ ZOO: dict[str, ZooModel] = {
         ZooModel("bert-prompts", _bert, "MEAN", prompts={"query": "query: ", "passage": "passage: "}),
         ZooModel("distilbert", _distilbert, "MEAN"),
         ZooModel("mpnet", _mpnet, "MEAN"),
+        ZooModel("modernbert", _modernbert, "MEAN"),  # exported by ovserve.export.fallback
         ZooModel("xlm-roberta", _xlm_roberta, "MEAN"),
         ZooModel("qwen3", _qwen3, "LAST", prompts={"query": "Instruct: find the passage\nQuery:"}),
     )
