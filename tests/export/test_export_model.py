@@ -79,6 +79,39 @@ def test_int8_export_produces_the_seed_tree() -> None:
     assert (graph_dir(config) / "embeddings/1/model.bin").stat().st_size < 30_000_000
 
 
+def _matmul_weight_types(model: Any) -> dict[str, str]:
+    """Each MatMul with a constant weight -> the element type that constant is stored in."""
+    found = {}
+    for op in model.get_ordered_ops():
+        if op.get_type_name() != "MatMul":
+            continue
+        source = op.input_value(1).get_node()
+        while source.get_type_name() != "Constant" and source.get_input_size() > 0:
+            source = source.input_value(0).get_node()
+        if source.get_type_name() == "Constant":
+            found[op.get_friendly_name()] = source.get_element_type().get_type_name()
+    return found
+
+
+def test_int8_export_keeps_only_the_attention_value_projections_at_fp32() -> None:
+    # convert.INT8_KEPT_FP32 (issue 15): the 6 value MatMuls stay f32, the other 30 are u8.
+    model = _read(graph_dir(exported_workspace()) / "embeddings/1/model.xml")
+    types = _matmul_weight_types(model)
+    value = {name for name in types if ".attention.self.value/" in name}
+    assert len(types) == 36
+    assert len(value) == 6
+    assert {types[name] for name in value} == {"f32"}
+    assert {types[name] for name in types.keys() - value} == {"u8"}
+
+
+def test_int8_sym_still_keeps_the_value_projections_at_fp32() -> None:
+    config = exported_workspace(extra_quantization_params="--sym")
+    types = _matmul_weight_types(_read(graph_dir(config) / "embeddings/1/model.xml"))
+    value = {name for name in types if ".attention.self.value/" in name}
+    assert {types[name] for name in value} == {"f32"}
+    assert {types[name] for name in types.keys() - value} == {"i8"}
+
+
 def test_rt_info_holds_hf_config_and_ovserve_keys() -> None:
     directory = graph_dir(exported_workspace())
     info = rt_info.read_model_info(_read(directory / "embeddings/1/model.xml"))

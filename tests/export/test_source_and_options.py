@@ -11,7 +11,7 @@ import pytest
 
 from ovserve.errors import ConfigError
 from ovserve.export import layouts
-from ovserve.export.convert import parse_extra_quantization_params
+from ovserve.export.convert import INT8_KEPT_FP32, parse_extra_quantization_params
 from ovserve.export.hf_model import read_source_model
 from ovserve.export.options import ExportOptions
 from tests.support.models import REPO_ROOT, default_model_source
@@ -126,7 +126,13 @@ def test_option_defaults_follow_ovms() -> None:
 
 def test_extra_quantization_params_mapping() -> None:
     assert parse_extra_quantization_params("", "fp16") is None
-    assert parse_extra_quantization_params("", "int8") == {"bits": 8, "group_size": None, "ratio": 1.0}
+    int8 = {"bits": 8, "group_size": None, "ratio": 1.0, "ignored_scope": INT8_KEPT_FP32}
+    assert parse_extra_quantization_params("", "int8") == int8
+    assert parse_extra_quantization_params("--sym", "int8") == {**int8, "sym": True}
+    # A copy each time: optimum or a caller may change it.
+    again = parse_extra_quantization_params("", "int8")
+    assert again is not None
+    assert again["ignored_scope"] is not INT8_KEPT_FP32
     assert parse_extra_quantization_params("--sym --group-size 64 --ratio 0.8 --all-layers", "int4") == {
         "bits": 4,
         "group_size": 64,
