@@ -12,6 +12,7 @@ import pytest
 
 from tests.running import running_server
 from tests.support.models import REPO_ROOT, exported_workspace
+from tests.support.precision import served_execution
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +38,19 @@ async def scores_against(config: Path) -> list[float]:
 
 
 async def test_fp32_export_at_f32_precision_differs_below_1e_3() -> None:
-    scores = await scores_against(exported_workspace("fp32"))
+    config = exported_workspace("fp32")
+    assert served_execution(config).exact  # the export pins f32: what makes 1e-3 hold
+    scores = await scores_against(config)
     assert max(scores) < 1e-3, scores
 
 
 async def test_int8_export_passes_the_ovms_line() -> None:
-    scores = await scores_against(exported_workspace())
-    assert max(scores) < 0.06, scores
+    # Whatever the CPU runs: f32 with float activations on AVX2, bf16 with dynamic
+    # quantization of activations on AVX-512 bf16. Plain INT8_ASYM missed the line there
+    # (0.0724 for ""); the export keeps the attention value projections at fp32
+    # (`ovserve.export.convert.INT8_KEPT_FP32`), which is what makes it hold on both.
+    config = exported_workspace()
+    execution = served_execution(config)
+    assert execution.compressed_weights
+    scores = await scores_against(config)
+    assert max(scores) < 0.06, (scores, execution)

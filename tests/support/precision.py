@@ -7,9 +7,14 @@ runs f32, each for its own reason.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from calculators.feature_extraction_calculator import Extraction
+from ovserve.graph.loading import default_core
 from ovserve.graph.runner import Graph
 from ovserve.models.execution import Execution
+from ovserve.models.loading import load_version
+from ovserve.workspace import load_workspace, scan_versions
 
 F32_MIN_COSINE = 0.99999
 """fp32 weights at f32 against sentence-transformers (torch, f32): measured 1.0000000."""
@@ -32,3 +37,13 @@ def min_cosine_against_reference(execution: Execution) -> float:
     if execution.compressed_weights:
         return COMPRESSED_MIN_COSINE
     return F32_MIN_COSINE if execution.exact else BF16_MIN_COSINE
+
+
+def served_execution(config: Path) -> Execution:
+    """What the embeddings model of the one graph in the versioned workspace `config` runs when
+    a server on this machine compiles it with its subconfig's plugin_config."""
+    (graph,) = load_workspace(config).graphs
+    (spec,) = [m for m in graph.models if m.name.endswith("_embeddings_model")]
+    versions, _ = scan_versions(spec.base_path)
+    loaded = load_version(default_core(), spec, versions[-1])
+    return Execution.of(loaded.compiled, loaded.model)
