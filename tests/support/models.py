@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -82,16 +83,32 @@ def exported_workspace(
     settings.update(weight_format=weight_format, layout=layout)
     source_model = source or default_model_source()
     key = _cache_key(settings, source_model)
+    built = cached_build(key, "config.json", lambda staging: _build(staging, key, settings, source_model))
+    return built / "config.json"
+
+
+def cached_build(key: str, marker: str, build: Callable[[Path], None]) -> Path:
+    """`CACHE_ROOT/key`, made once by `build(staging)` and complete when it holds `marker`.
+
+    `build` fills an empty staging directory, which is renamed into place under a file lock,
+    so concurrent test processes never see a partial entry and build it only once.
+    """
     final = CACHE_ROOT / key
-    config = final / "config.json"
-    if config.is_file():
-        return config
+    if (final / marker).is_file():
+        return final
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     with (CACHE_ROOT / f".{key}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not config.is_file():  # another process may have built it while we waited
-            _build(final, settings, source_model)
-    return config
+        if not (final / marker).is_file():  # another process may have built it while we waited
+            staging = final.with_name(f".tmp-{key}-{os.getpid()}")
+            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                staging.mkdir(parents=True)
+                build(staging)
+                os.rename(staging, final)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+    return final
 
 
 def graph_dir(config: Path, graph_name: str = DEFAULT_GRAPH_NAME) -> Path:
@@ -105,27 +122,21 @@ def copy_workspace(config: Path, destination: Path) -> Path:
     return destination / config.name
 
 
-def _build(final: Path, settings: dict[str, object], source: Path) -> None:
+def _build(staging: Path, key: str, settings: dict[str, object], source: Path) -> None:
     # Imported here so that merely importing this module stays cheap.
     from ovserve.export import ExportOptions, export_embeddings
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    staging = final.with_name(f".tmp-{final.name}-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        options = ExportOptions(
-            source_model=source,
-            model_repository_path=staging,
-            config_file_path=staging / "config.json",
-            **settings,  # type: ignore[arg-type]
-        )
-        result = export_embeddings(options, progress=_log.info)
-        _log.info("cached export %s in %.1fs", final.name, result.seconds)
-        # base_path in config.json is relative, so the renamed workspace stays valid.
-        os.rename(staging, final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    options = ExportOptions(
+        source_model=source,
+        model_repository_path=staging,
+        config_file_path=staging / "config.json",
+        **settings,  # type: ignore[arg-type]
+    )
+    result = export_embeddings(options, progress=_log.info)
+    # base_path in config.json is relative, so the renamed workspace stays valid.
+    _log.info("cached export %s in %.1fs", key, result.seconds)
 
 
 def _cache_key(settings: dict[str, object], source: Path) -> str:

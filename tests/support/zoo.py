@@ -19,7 +19,6 @@ export config for; `ovserve.export.fallback` exports it.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib
 import inspect
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.models import CACHE_ROOT, default_model_source
+from tests.support.models import cached_build, default_model_source
 
 
 def _module(name: str) -> Any:
@@ -270,24 +269,9 @@ ZOO: dict[str, ZooModel] = {
 def zoo_model(name: str) -> Path:
     """The sentence-transformers folder of zoo model `name`, built on first use and cached."""
     model = ZOO[name]
-    key = f"zoo-{name}-{_source_hash()}"
-    final = CACHE_ROOT / key
-    done = final / "modules.json"
-    if done.is_file():
-        return final
-    CACHE_ROOT.mkdir(parents=True, exist_ok=True)
-    with (CACHE_ROOT / f".{key}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.is_file():
-            staging = final.with_name(f".tmp-{key}-{os.getpid()}")
-            shutil.rmtree(staging, ignore_errors=True)
-            try:
-                staging.mkdir(parents=True)
-                _build(model, staging)
-                os.rename(staging, final)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-    return final
+    return cached_build(
+        f"zoo-{name}-{_source_hash()}", "modules.json", lambda staging: _build(model, staging)
+    )
 
 
 def _build(model: ZooModel, folder: Path) -> None:
