@@ -100,10 +100,7 @@ def read_source_model(path: Path) -> SourceModel:
 def _read_modules(path: Path) -> list[Any]:
     if not path.is_file():
         return []
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read JSON: {exc}") from exc
+    data = _read_json(path)
     if not isinstance(data, list):
         raise ConfigError(f"{path}: expected a JSON list of modules")
     return data
@@ -125,13 +122,17 @@ def _read_pooling(path: Path) -> str | None:
 def _read_json_object(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
     if missing_ok and not path.is_file():
         return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read JSON: {exc}") from exc
+    data = _read_json(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object at the top level")
     return data
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read JSON: {exc}") from exc
 
 
 def _first_positive_int(config: dict[str, Any], keys: tuple[str, ...]) -> int | None:

@@ -28,9 +28,6 @@ from tests.zoo.conftest import ZOO_TEXTS, ZooCase, zoo_workspace
 
 pytestmark = pytest.mark.slow
 
-WRONG_VECTORS: dict[str, str] = {}
-"""Zoo models whose vectors are known wrong, with the measured reason (strict xfail)."""
-
 REQUESTS: tuple[tuple[str, ...], ...] = (
     ("Short",),
     ("Hello, world!", LONG_TEXT),
@@ -43,10 +40,8 @@ REQUESTS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def expect_right_vectors(zoo: ZooCase, request: pytest.FixtureRequest) -> float:
-    """The minimum cosine the graph's execution allows; marks known-wrong models strict xfail."""
-    if zoo.name in WRONG_VECTORS:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=WRONG_VECTORS[zoo.name]))
+def expect_right_vectors(zoo: ZooCase) -> float:
+    """The minimum cosine the graph's execution allows (which must be exact: f32 is pinned)."""
     execution = execution_of(zoo.graph)
     assert execution.exact, f"fp32 exports pin f32: {execution}"
     return min_cosine_against_reference(execution)
@@ -60,23 +55,21 @@ def assert_close(name: str, got: np.ndarray, want: np.ndarray, bound: float, tex
     assert not bad, f"{name}: min cos {np.nanmin(found):.6f} (NaN: {int(np.isnan(found).sum())}); {bad}"
 
 
-def test_each_text_alone_matches_sentence_transformers(zoo: ZooCase, request: pytest.FixtureRequest) -> None:
-    bound = expect_right_vectors(zoo, request)
+def test_each_text_alone_matches_sentence_transformers(zoo: ZooCase) -> None:
+    bound = expect_right_vectors(zoo)
     alone = np.concatenate([embed(zoo.graph, (text,)).embeddings for text in ZOO_TEXTS])
     assert_close(zoo.name, alone, zoo.reference, bound, ZOO_TEXTS)
 
 
-def test_one_request_of_every_text_matches_sentence_transformers(
-    zoo: ZooCase, request: pytest.FixtureRequest
-) -> None:
-    bound = expect_right_vectors(zoo, request)
+def test_one_request_of_every_text_matches_sentence_transformers(zoo: ZooCase) -> None:
+    bound = expect_right_vectors(zoo)
     result = embed(zoo.graph, ZOO_TEXTS)
     assert np.isfinite(result.embeddings).all()
     assert_close(zoo.name, result.embeddings, zoo.reference, bound, ZOO_TEXTS)
 
 
-def test_the_versioned_layout_serves_the_same_vectors(zoo: ZooCase, request: pytest.FixtureRequest) -> None:
-    bound = expect_right_vectors(zoo, request)
+def test_the_versioned_layout_serves_the_same_vectors(zoo: ZooCase) -> None:
+    bound = expect_right_vectors(zoo)
     graph, _ = load_workspace_graph(zoo_workspace(zoo.name, "versioned"))
     try:
         assert execution_of(graph).exact
@@ -121,10 +114,8 @@ def run_merged(graph: Graph, requests: Sequence[Sequence[str]]) -> list[Embeddin
     return done
 
 
-def test_merged_batches_of_concurrent_requests_match_sentence_transformers(
-    zoo: ZooCase, request: pytest.FixtureRequest
-) -> None:
-    bound = expect_right_vectors(zoo, request)
+def test_merged_batches_of_concurrent_requests_match_sentence_transformers(zoo: ZooCase) -> None:
+    bound = expect_right_vectors(zoo)
     results = run_merged(zoo.graph, REQUESTS)
     texts = [text for texts in REQUESTS for text in texts]
     got = np.concatenate([r.embeddings for r in results])
@@ -157,14 +148,12 @@ def test_tokenize_gives_the_hugging_face_ids(zoo: ZooCase, options: dict[str, ob
     assert tokenize(zoo.graph, {"text": list(ZOO_TEXTS), **options}) == want
 
 
-def test_prompts_are_prefixes_sentence_transformers_applies(
-    zoo: ZooCase, request: pytest.FixtureRequest
-) -> None:
+def test_prompts_are_prefixes_sentence_transformers_applies(zoo: ZooCase) -> None:
     prompts = ZOO[zoo.name].prompts
     if not prompts:
         pytest.skip(f"{zoo.name} has no prompts")
     assert prompts.items() <= zoo.model.prompts.items()
-    bound = expect_right_vectors(zoo, request)
+    bound = expect_right_vectors(zoo)
     texts = ZOO_TEXTS[1:9]
     for name, prompt in prompts.items():
         want = np.asarray(zoo.model.encode(list(texts), prompt_name=name), dtype=np.float32)

@@ -18,11 +18,11 @@ from tests.support.models import graph_dir
 from tests.support.precision import F32_MIN_COSINE
 from tests.support.zoo import ZOO, zoo_model
 from tests.zoo.conftest import ZOO_TEXTS, zoo_workspace
-from tests.zoo.test_zoo_models import REQUESTS, WRONG_VECTORS
+from tests.zoo.test_zoo_models import REQUESTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
 
-SERVED = [name for name in ZOO if name not in WRONG_VECTORS]
+SERVED = list(ZOO)
 
 
 def combined_workspace(root: Path) -> Path:
