@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from calculators.text_options import Prompts
 from ovserve.errors import ConfigError
 from ovserve.export import rt_info
 
@@ -105,6 +106,34 @@ def recorded_truncate(info: dict[str, str]) -> bool | None:
 def recorded_strip_text(info: dict[str, str]) -> bool:
     """The exporter's `ovserve_strip_text` (false when absent, as OVMS tokenizes texts as sent)."""
     return info.get(rt_info.KEY_STRIP_TEXT, "").strip().lower() == "true"
+
+
+def recorded_prompts(*infos: dict[str, str], where: str) -> Prompts:
+    """The exporter's `ovserve_prompts` and `ovserve_default_prompt_name`, from the first of
+    `infos` that records them (none recorded: no prompts, as for OVMS exports).
+
+    Raises:
+        ConfigError: the recorded prompts are not a JSON object of strings, or the default
+            names none of them.
+    """
+    for info in infos:
+        text = info.get(rt_info.KEY_PROMPTS)
+        if text is None:
+            continue
+        try:
+            prompts = json.loads(text) if text.strip() else {}
+        except ValueError:
+            prompts = None
+        if not isinstance(prompts, dict) or not all(isinstance(v, str) for v in prompts.values()):
+            message = f"rt_info {rt_info.KEY_PROMPTS} is not a JSON object of strings: {text!r}"
+            raise ConfigError(f"{where}: {message}")
+        default = info.get(rt_info.KEY_DEFAULT_PROMPT_NAME, "") or None
+        if default is not None and default not in prompts:
+            raise ConfigError(
+                f"{where}: rt_info {rt_info.KEY_DEFAULT_PROMPT_NAME} {default!r} is not one of the prompts"
+            )
+        return Prompts(prompts={str(k): v for k, v in prompts.items()}, default_name=default)
+    return Prompts()
 
 
 def int_fact(key: str, info: dict[str, str], config: dict[str, object]) -> int | None:

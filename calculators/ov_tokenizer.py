@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calculators.batching.coalesce import Coalescer
-from calculators.tokens import SplitRow, TokenBatch, check_length, right_padded, row_lengths
+from calculators.text_options import Cut
+from calculators.tokens import SplitRow, TokenBatch, check_length, cut_rows, right_padded, row_lengths
 from ovserve.errors import ConfigError
 from ovserve.models.infer_pool import InferRequestPool
 
@@ -161,15 +162,42 @@ class TextTokenizer:
             compiled_variant(core, tokenizer, content_max, where=where) if settings.truncate else full
         )
 
-    def encode(self, texts: Sequence[str]) -> TokenBatch:
+    def encode(self, texts: Sequence[str], cut: Cut | None = None) -> TokenBatch:
         """Tokenize the batch together (padded to the longest row) and apply the length rule.
+
+        `cut` is a request's own truncation (`calculators.text_options.resolve_cut`); None or a
+        cut that is not `explicit` keeps the graph's setting. A request cut is applied to rows
+        the tokenizer did not cut below it (cutting the tokens of a whole text is what the
+        Hugging Face tokenizer does), so concurrent requests with different cuts still share
+        one tokenizer call.
 
         Raises:
             InvalidArgument: `Input length N longer than allowed M` when N > M.
         """
-        batch = self._coalesced([text.strip() for text in texts] if self.settings.strip else texts)
+        if self.settings.strip:
+            texts = [text.strip() for text in texts]
+        limit = self.settings.max_length if self.settings.truncate else None
+        if cut is None or not cut.explicit or cut.limit == limit:
+            batch = self._coalesced(texts)
+        else:
+            # The graph's own tokenizer call cuts at M (truncate on) or at a length converted in
+            # (old graphs): below the request's cut, or where it asks for none, use the full one.
+            graph_cut_is_above = self.settings.truncate is False or (
+                self.settings.truncate and cut.limit is not None
+            )
+            if graph_cut_is_above:
+                batch = self._coalesced(texts)
+            else:
+                batch = _encode(self._untruncated_pool()[0], texts)
+            if cut.limit is not None:
+                prefix, suffix = self.special_layout()
+                batch = cut_rows(batch, cut.limit, prefix=prefix, suffix=suffix)
         check_length(batch.length, self.settings.max_length)
         return batch
+
+    def special_layout(self) -> tuple[int, int]:
+        """How many special tokens the tokenizer puts before and after a text's content."""
+        return self._untruncated_pool()[1]
 
     def split_rows(self, texts: Sequence[str]) -> list[SplitRow]:
         """Each text tokenized with its special tokens and without any cut, padding removed.

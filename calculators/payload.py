@@ -12,12 +12,13 @@ clients that match on OVMS error texts keep working.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from calculators.text_options import DEFAULT_OPTIONS, TextOptions, parse_text_options
 from ovserve.errors import InvalidArgument
 
 EncodingFormat = Literal["float", "base64"]
@@ -32,10 +33,12 @@ class EmbeddingsInput:
     """A batch of documents: either strings or pre-tokenized id lists, never both.
 
     Exactly one of `texts` and `token_ids` is non-empty. Token id lists are never empty.
+    `options` are the request's prompt and truncation fields (`calculators.text_options`).
     """
 
     texts: tuple[str, ...] = ()
     token_ids: tuple[tuple[int, ...], ...] = ()
+    options: TextOptions = DEFAULT_OPTIONS
 
     def __post_init__(self) -> None:
         if bool(self.texts) == bool(self.token_ids):
@@ -97,8 +100,10 @@ def parse_embeddings_body(body: object) -> EmbeddingsRequest:
             raise InvalidArgument("encoding_format should either base64 or float")
         encoding = "float" if value == "float" else "base64"
     model = body.get("model", "")
+    documents = parse_embeddings_input(body["input"])
+    options = parse_text_options(body)
     return EmbeddingsRequest(
-        input=parse_embeddings_input(body["input"]),
+        input=documents if options.is_default else replace(documents, options=options),
         model=model if isinstance(model, str) else "",
         encoding_format=encoding,
     )

@@ -20,15 +20,21 @@ Example config:
 
 `TOKENIZER` is an openvino-tokenizers model (string input), `MODEL` the embeddings model it feeds;
 `MODEL` is optional and only read at load for the workspace facts (max length M, truncation,
-pad id, vocabulary size; see `calculators.model_facts`). Length rules (reference §9.4):
+pad id, vocabulary size; see `calculators.model_facts`); the prompts are read from the tokenizer's
+rt_info, else the model's. Length rules (reference §9.4):
 
 * strings are tokenized as one batch, padded to the longest row (N), on the right whatever the
   tokenizer's padding side (`calculators.tokens.right_padded`); first stripped of surrounding
   whitespace when the export recorded it (`ovserve_strip_text`, sentence-transformers models),
   as `SentenceTransformer.encode` does. With truncate on, every row
   is cut to M tokens as the HF tokenizer cuts (special tokens kept); with it off, N > M fails.
+  The model's prompt (the request's `prompt_name`, else the recorded default) goes before each
+  text first, so it is stripped, cut and counted with it, as sentence-transformers does.
 * token-id lists are used as given (never truncated), right-padded with the pad id; the mask is
   1 on given ids and `token_type_ids` are 1 (the OVMS quirk, 0 for single-type models); N > M fails.
+* a request's `truncate` / `truncate_prompt_tokens` replace the node's setting for that request
+  (`calculators.text_options`: strings are cut as above at M or N, token-id lists to their first
+  N ids).
 * the failure is `InvalidArgument("Input length N longer than allowed M")`, raised here, so an
   over-long input never reaches the model.
 
@@ -45,11 +51,13 @@ client sees the full token count unless it asks for `max_length`. `pad_to_max_le
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from calculators import model_facts
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
 from calculators.payload import EmbeddingsInput
+from calculators.text_options import Prompts, resolve_cut
 from calculators.tokenize_payload import TokenizeRequest, TokenizeResult
 from calculators.tokens import (
     TOKEN_INPUT_TYPE_ID,
@@ -57,6 +65,7 @@ from calculators.tokens import (
     TokenBatch,
     arrange_token_rows,
     check_length,
+    cut_token_ids,
     pad_token_ids,
 )
 from ovserve import request_scope
@@ -93,19 +102,35 @@ class _Tokenization:
     pad_token_id: int
     vocab_size: int | None
     token_type_id: int
+    prompts: Prompts
 
     def encode(self, documents: EmbeddingsInput) -> tuple[TokenBatch, int]:
+        options = documents.options
+        settings = self.text.settings
+        cut = None
+        if options.truncate is not None or options.truncate_prompt_tokens is not None:
+            special = 0 if documents.is_tokens else sum(self.text.special_layout())
+            cut = resolve_cut(
+                options, max_length=settings.max_length, graph_truncates=settings.truncate, special=special
+            )
         if not documents.is_tokens:
-            batch = self.text.encode(documents.texts)
+            prompt = self.prompts.prompt_for(options.prompt_name)
+            texts = tuple(prompt + text for text in documents.texts) if prompt else documents.texts
+            batch = self.text.encode(texts, cut)
             return batch, batch.prompt_tokens
+        if options.prompt_name is not None:
+            raise InvalidArgument("prompt_name applies to text input, not to token ids")
+        rows: Sequence[Sequence[int]] = documents.token_ids
+        if cut is not None and cut.explicit and cut.limit is not None:
+            rows = cut_token_ids(rows, cut.limit)
         batch = pad_token_ids(
-            documents.token_ids,
+            rows,
             pad_token_id=self.pad_token_id,
             type_id=self.token_type_id,
             vocab_size=self.vocab_size,
         )
-        check_length(batch.length, self.text.settings.max_length)
-        return batch, sum(len(row) for row in documents.token_ids)
+        check_length(batch.length, settings.max_length)
+        return batch, sum(len(row) for row in rows)
 
     def tokenize(self, request: TokenizeRequest) -> TokenizeResult:
         pad_to = None
@@ -185,6 +210,9 @@ class TokenizerCalculator(Calculator):
             pad_token_id=pad,
             vocab_size=model_facts.int_fact("vocab_size", info, config),
             token_type_id=TOKEN_INPUT_TYPE_ID if type_vocab is None or type_vocab > 1 else 0,
+            prompts=model_facts.recorded_prompts(
+                model_facts.model_info(tokenizer.model), info, where=lc.node_name
+            ),
         )
 
     def process(self, ctx: CalculatorContext) -> None:

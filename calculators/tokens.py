@@ -187,3 +187,47 @@ def arrange_token_rows(
             out = padding + out if padding_side == "left" else out + padding
         shaped.append(tuple(out))
     return tuple(shaped)
+
+
+def cut_rows(batch: TokenBatch, limit: int, *, prefix: int, suffix: int) -> TokenBatch:
+    """`batch` (right-padded, untruncated or cut at no less than `limit`) with every row cut to
+    at most `limit` tokens as a Hugging Face tokenizer cuts (`truncation=True, max_length`):
+    the `prefix` special tokens, the first `limit - prefix - suffix` content tokens, then the
+    `suffix` special tokens. Returns `batch` itself when no row is longer than `limit`.
+
+    The caller ensures `limit > prefix + suffix` (there is room for content).
+    """
+    lengths = row_lengths(batch.attention_mask) * (np.asarray(batch.attention_mask).any(axis=1))
+    if int(lengths.max(initial=0)) <= limit:
+        return batch
+    rows, width = batch.input_ids.shape[0], min(limit, batch.length)
+    ids = np.zeros((rows, width), dtype=np.int64)
+    mask = np.zeros((rows, width), dtype=np.int64)
+    types = np.zeros((rows, width), dtype=np.int64)
+    for i, length in enumerate(int(n) for n in lengths):
+        if length <= limit:
+            keep = np.arange(length)
+        else:
+            content = limit - prefix - suffix
+            keep = np.concatenate([np.arange(prefix + content), np.arange(length - suffix, length)]).astype(
+                np.int64
+            )
+        ids[i, : keep.size] = batch.input_ids[i, keep]
+        mask[i, : keep.size] = batch.attention_mask[i, keep]
+        types[i, : keep.size] = batch.token_type_ids[i, keep]
+        if keep.size < width:  # padding after the row: the pad id of the batch's own padding
+            ids[i, keep.size :] = _pad_id_of(batch)
+    return TokenBatch(input_ids=ids, attention_mask=mask, token_type_ids=types)
+
+
+def cut_token_ids(rows: Sequence[Sequence[int]], limit: int) -> list[Sequence[int]]:
+    """Token-id input cut to its first `limit` ids per row (ids are final: no special tokens
+    are kept apart)."""
+    return [row[:limit] for row in rows]
+
+
+def _pad_id_of(batch: TokenBatch) -> int:
+    # A right-padded batch whose rows all fit has no padding to copy; 0 is then as good as any
+    # value, since the mask hides it.
+    padding = batch.input_ids[np.asarray(batch.attention_mask) == 0]
+    return int(padding[0]) if padding.size else 0

@@ -140,6 +140,8 @@ class _Plan:
             weight_format=options.weight_format,
             inference_precision_hint=hint,
             strip_text=source.sentence_transformers,
+            prompts=source.prompts,
+            default_prompt_name=source.default_prompt_name,
         )
 
 

@@ -7,7 +7,7 @@ slow conversion starts, so a bad source fails in milliseconds.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class SourceModel:
         tokenizer_max_length: a sane `model_max_length` of the tokenizer, or None.
         sentence_transformers: the folder is a sentence-transformers model (`modules.json`).
         dense: its `Dense` modules, in order (folded into the exported model).
+        prompts: `prompts` of `config_sentence_transformers.json` (name -> text), or `{}`.
+        default_prompt_name: its `default_prompt_name`, a key of `prompts`, or None.
     """
 
     path: Path
@@ -51,6 +53,8 @@ class SourceModel:
     tokenizer_max_length: int | None
     sentence_transformers: bool = False
     dense: tuple[DenseLayer, ...] = ()
+    prompts: dict[str, str] = field(default_factory=dict)
+    default_prompt_name: str | None = None
 
     def default_max_length(self) -> int:
         """`max_seq_length`, else the positional limit, else the tokenizer's own limit.
@@ -84,6 +88,8 @@ def read_source_model(path: Path) -> SourceModel:
     tokenizer_config = _read_json_object(path / "tokenizer_config.json", missing_ok=True)
     sbert = _read_json_object(path / "sentence_bert_config.json", missing_ok=True)
     modules = _read_modules(path / "modules.json")
+    prompts, default_prompt_name = _read_prompts(path / "config_sentence_transformers.json")
+    _check_prompt_pooling(path / "1_Pooling" / "config.json", prompts)
     return SourceModel(
         path=path,
         config=config,
@@ -94,7 +100,35 @@ def read_source_model(path: Path) -> SourceModel:
         tokenizer_max_length=_positive_int(tokenizer_config.get("model_max_length")),
         sentence_transformers=(path / "modules.json").is_file(),
         dense=read_dense_layers(path, modules),
+        prompts=prompts,
+        default_prompt_name=default_prompt_name,
     )
+
+
+def _read_prompts(path: Path) -> tuple[dict[str, str], str | None]:
+    """`prompts` and `default_prompt_name` as sentence-transformers reads them (both optional)."""
+    settings = _read_json_object(path, missing_ok=True)
+    prompts = settings.get("prompts") or {}
+    if not isinstance(prompts, dict) or not all(
+        isinstance(key, str) and isinstance(text, str) for key, text in prompts.items()
+    ):
+        raise ConfigError(f"{path}: prompts must be an object of strings")
+    default = settings.get("default_prompt_name")
+    if default is not None and (not isinstance(default, str) or default not in prompts):
+        raise ConfigError(
+            f"{path}: default_prompt_name {default!r} is not one of the prompts "
+            f"({', '.join(prompts) or 'none'})"
+        )
+    return dict(prompts), default
+
+
+def _check_prompt_pooling(path: Path, prompts: dict[str, str]) -> None:
+    # INSTRUCTOR-style models pool without the prompt's tokens (`include_prompt: false`); the
+    # pooling calculators pool every real token, so such a model would give other vectors.
+    if any(prompts.values()) and _read_json_object(path, missing_ok=True).get("include_prompt") is False:
+        raise ConfigError(
+            f"{path}: include_prompt false (pooling without the prompt's tokens) is not supported"
+        )
 
 
 def _read_modules(path: Path) -> list[Any]:

@@ -50,6 +50,14 @@ The `ovserve_*` keys (`ovserve_rt_info()` builds them):
     `modules.json`). It changes the tokens of byte-level BPE and SentencePiece tokenizers
     (Qwen3, XLM-R), not WordPiece ones; `/v3/tokenize` keeps the raw text. Absent (OVMS
     exports): false.
+`ovserve_prompts` (a JSON object of strings, e.g. '{"query": "query: "}'; "{}" for none)
+    The sentence-transformers `prompts` of `config_sentence_transformers.json`: a request's
+    `prompt_name` selects one, whose text goes before every input text (then stripped where
+    `ovserve_strip_text` says, and tokenized, cut and counted with the text). Written into
+    both IRs so that every graph form finds it: the tokenizer node reads the tokenizer IR
+    (every form has one), else the embeddings IR. Absent (OVMS exports): no prompts.
+`ovserve_default_prompt_name` (a key of `ovserve_prompts`, or "" for none)
+    The prompt applied when a request names none, as `SentenceTransformer.encode` does.
 `ovserve_inference_precision_hint` ("f32", "bf16", "f16" or "")
     What the export wrote as `INFERENCE_PRECISION_HINT` into plugin_config ("" = none, the
     plugin default). Informational: plugin_config in subconfig.json / graph.pbtxt is authoritative.
@@ -73,6 +81,8 @@ KEY_NORMALIZE: Final = "ovserve_normalize"
 KEY_WEIGHT_FORMAT: Final = "ovserve_weight_format"
 KEY_INFERENCE_PRECISION_HINT: Final = "ovserve_inference_precision_hint"
 KEY_STRIP_TEXT: Final = "ovserve_strip_text"
+KEY_PROMPTS: Final = "ovserve_prompts"
+KEY_DEFAULT_PROMPT_NAME: Final = "ovserve_default_prompt_name"
 
 
 def stringify(value: object) -> str:
@@ -91,6 +101,8 @@ def ovserve_rt_info(
     weight_format: str,
     inference_precision_hint: str | None,
     strip_text: bool,
+    prompts: dict[str, str] | None = None,
+    default_prompt_name: str | None = None,
 ) -> dict[str, str]:
     """The `ovserve_*` keys, with values already in their documented string form."""
     return {
@@ -104,6 +116,8 @@ def ovserve_rt_info(
         KEY_WEIGHT_FORMAT: weight_format,
         KEY_INFERENCE_PRECISION_HINT: inference_precision_hint or "",
         KEY_STRIP_TEXT: stringify(strip_text),
+        KEY_PROMPTS: json.dumps(prompts or {}, ensure_ascii=False),
+        KEY_DEFAULT_PROMPT_NAME: default_prompt_name or "",
     }
 
 

@@ -53,6 +53,8 @@ class ZooModel:
     """CLS, MEAN or LAST (the `1_Pooling` mode)."""
     dense: bool = False
     prompts: dict[str, str] | None = None
+    default_prompt: str | None = None
+    """`default_prompt_name`: applied by `encode` (and the server) when no prompt is named."""
 
 
 def _corpus() -> list[str]:
@@ -256,7 +258,14 @@ ZOO: dict[str, ZooModel] = {
         ZooModel("bert-cls", _bert, "CLS"),
         ZooModel("bert-mean", _bert, "MEAN"),
         ZooModel("bert-dense", _bert, "CLS", dense=True),  # LaBSE: CLS, then Dense with tanh
-        ZooModel("bert-prompts", _bert, "MEAN", prompts={"query": "query: ", "passage": "passage: "}),
+        # e5 style, with a default prompt, so every unnamed request gets "query: " as encode does.
+        ZooModel(
+            "bert-prompts",
+            _bert,
+            "MEAN",
+            prompts={"query": "query: ", "passage": "passage: "},
+            default_prompt="query",
+        ),
         ZooModel("distilbert", _distilbert, "MEAN"),
         ZooModel("mpnet", _mpnet, "MEAN"),
         ZooModel("modernbert", _modernbert, "MEAN"),  # exported by ovserve.export.fallback
@@ -307,7 +316,7 @@ def _build(model: ZooModel, folder: Path) -> None:
     _write(folder / "sentence_bert_config.json", {"max_seq_length": 128, "do_lower_case": False})
     settings: dict[str, Any] = {"similarity_fn_name": "cosine"}
     if model.prompts is not None:
-        settings.update(prompts=model.prompts, default_prompt_name=None)
+        settings.update(prompts=model.prompts, default_prompt_name=model.default_prompt)
     _write(folder / "config_sentence_transformers.json", settings)
 
 

@@ -8,7 +8,7 @@ the folder's `max_seq_length` as `SentenceTransformer.encode` does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,48 @@ ZOO_TEXTS = (
 """The calculator tests' texts (empty, accents, CJK, Arabic, emoji, whitespace, over-long) and
 a few whose whitespace the tokenizers of other architectures treat differently."""
 assert LONG_TEXT in ZOO_TEXTS
+
+
+def st_prompt(model: SentenceTransformer, prompt_name: str | None = None) -> str:
+    """The prompt `model.encode(..., prompt_name=prompt_name)` puts before every text."""
+    if prompt_name is not None:
+        prompt: str = model.prompts[prompt_name]
+        return prompt
+    default = model.default_prompt_name
+    return model.prompts.get(default, "") if default is not None else ""
+
+
+def st_tokens(
+    model: SentenceTransformer,
+    texts: Sequence[str],
+    prompt_name: str | None = None,
+    max_length: int | None = None,
+) -> int:
+    """The tokens `model.encode(texts, prompt_name=...)` feeds the model (cut at `max_length`
+    instead of the model's `max_seq_length` when given): what `usage.prompt_tokens` counts."""
+    prompt = st_prompt(model, prompt_name)
+    saved = model.max_seq_length
+    model.max_seq_length = max_length or saved
+    try:
+        features = model.tokenize([prompt + text for text in texts])
+    finally:
+        model.max_seq_length = saved
+    return int(features["attention_mask"].sum())
+
+
+def st_encode(
+    model: SentenceTransformer,
+    texts: Sequence[str],
+    prompt_name: str | None = None,
+    max_length: int | None = None,
+) -> npt.NDArray[np.float32]:
+    """`model.encode(texts, prompt_name=...)`, cut at `max_length` tokens when given."""
+    saved = model.max_seq_length
+    model.max_seq_length = max_length or saved
+    try:
+        return np.asarray(model.encode(list(texts), prompt_name=prompt_name), dtype=np.float32)
+    finally:
+        model.max_seq_length = saved
 
 
 def zoo_workspace(name: str, layout: str) -> Path:

@@ -23,8 +23,7 @@ from calculators.tokenize_payload import TokenizeBody, TokenizeResult
 from ovserve.graph.runner import Graph
 from tests.calculators.conftest import LONG_TEXT, cosines, embed, load_workspace_graph, run_graph
 from tests.support.precision import execution_of, min_cosine_against_reference
-from tests.support.zoo import ZOO
-from tests.zoo.conftest import ZOO_TEXTS, ZooCase, zoo_workspace
+from tests.zoo.conftest import ZOO_TEXTS, ZooCase, st_tokens, zoo_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -86,13 +85,15 @@ def batcher_of(graph: Graph) -> DynamicBatcher[object]:
     return batcher
 
 
-def run_merged(graph: Graph, requests: Sequence[Sequence[str]]) -> list[EmbeddingsResult]:
-    """Run every request on its own thread while the batcher is held, so they merge."""
+def run_merged(graph: Graph, requests: Sequence[Sequence[str] | EmbeddingsInput]) -> list[EmbeddingsResult]:
+    """Run every request (texts, or documents with their options) on its own thread while the
+    batcher is held, so they merge."""
     results: list[EmbeddingsResult | BaseException] = [RuntimeError("not run")] * len(requests)
+    inputs = [r if isinstance(r, EmbeddingsInput) else EmbeddingsInput(texts=tuple(r)) for r in requests]
 
     def one(i: int) -> None:
         try:
-            results[i] = run_graph(graph, EmbeddingsRequest(input=EmbeddingsInput(texts=tuple(requests[i]))))
+            results[i] = run_graph(graph, EmbeddingsRequest(input=inputs[i]))
         except BaseException as exc:
             results[i] = exc
 
@@ -102,12 +103,12 @@ def run_merged(graph: Graph, requests: Sequence[Sequence[str]]) -> list[Embeddin
     with batcher.hold():
         for t in threads:
             t.start()
-        while batcher.pending_rows < sum(len(r) for r in requests):
+        while batcher.pending_rows < sum(len(r) for r in inputs):
             threading.Event().wait(0.005)
     for t in threads:
         t.join(timeout=120)
     ran = list(batcher.history)[before:]
-    assert sum(ran) == sum(len(r) for r in requests), ran
+    assert sum(ran) == sum(len(r) for r in inputs), ran
     assert len(ran) < len(requests), ran
     done = [r for r in results if isinstance(r, EmbeddingsResult)]
     assert len(done) == len(results), results
@@ -121,16 +122,14 @@ def test_merged_batches_of_concurrent_requests_match_sentence_transformers(zoo: 
     got = np.concatenate([r.embeddings for r in results])
     assert_close(zoo.name, got, np.asarray(zoo.model.encode(texts), dtype=np.float32), bound, texts)
     for texts_of, result in zip(REQUESTS, results, strict=True):
-        assert result.prompt_tokens == int(zoo.model.tokenize(list(texts_of))["attention_mask"].sum())
+        assert result.prompt_tokens == st_tokens(zoo.model, texts_of)
 
 
 def test_prompt_tokens_are_the_tokens_sentence_transformers_feeds_the_model(zoo: ZooCase) -> None:
-    features = zoo.model.tokenize(list(ZOO_TEXTS))
-    assert embed(zoo.graph, ZOO_TEXTS).prompt_tokens == int(features["attention_mask"].sum())
+    # st_tokens applies the model's default prompt, as encode does (bert-prompts has one).
+    assert embed(zoo.graph, ZOO_TEXTS).prompt_tokens == st_tokens(zoo.model, ZOO_TEXTS)
     for text in ZOO_TEXTS:
-        assert embed(zoo.graph, (text,)).prompt_tokens == int(
-            zoo.model.tokenize([text])["attention_mask"].sum()
-        )
+        assert embed(zoo.graph, (text,)).prompt_tokens == st_tokens(zoo.model, [text])
 
 
 def tokenize(graph: Graph, body: dict[str, object]) -> list[list[int]]:
@@ -146,16 +145,3 @@ def test_tokenize_gives_the_hugging_face_ids(zoo: ZooCase, options: dict[str, ob
         hf_options["truncation"] = True
     want = zoo.hf_tokenizer(list(ZOO_TEXTS), **hf_options)["input_ids"]
     assert tokenize(zoo.graph, {"text": list(ZOO_TEXTS), **options}) == want
-
-
-def test_prompts_are_prefixes_sentence_transformers_applies(zoo: ZooCase) -> None:
-    prompts = ZOO[zoo.name].prompts
-    if not prompts:
-        pytest.skip(f"{zoo.name} has no prompts")
-    assert prompts.items() <= zoo.model.prompts.items()
-    bound = expect_right_vectors(zoo)
-    texts = ZOO_TEXTS[1:9]
-    for name, prompt in prompts.items():
-        want = np.asarray(zoo.model.encode(list(texts), prompt_name=name), dtype=np.float32)
-        got = embed(zoo.graph, tuple(prompt + text for text in texts))
-        assert_close(f"{zoo.name}/{name}", got.embeddings, want, bound, texts)
