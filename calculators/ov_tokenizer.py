@@ -176,15 +176,18 @@ class TextTokenizer:
         """
         if self.settings.strip:
             texts = [text.strip() for text in texts]
-        limit = self.settings.max_length if self.settings.truncate else None
-        if cut is None or not cut.explicit or cut.limit == limit:
+        truncate = self.settings.truncate
+        as_graph = (
+            truncate is not None
+            and cut is not None
+            and cut.limit == (self.settings.max_length if truncate else None)
+        )
+        if cut is None or not cut.explicit or as_graph:
             batch = self._coalesced(texts)
         else:
             # The graph's own tokenizer call cuts at M (truncate on) or at a length converted in
             # (old graphs): below the request's cut, or where it asks for none, use the full one.
-            graph_cut_is_above = self.settings.truncate is False or (
-                self.settings.truncate and cut.limit is not None
-            )
+            graph_cut_is_above = truncate is False or (truncate and cut.limit is not None)
             if graph_cut_is_above:
                 batch = self._coalesced(texts)
             else:

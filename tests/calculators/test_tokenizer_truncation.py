@@ -13,6 +13,7 @@ import openvino as ov
 import pytest
 
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_truncation
+from calculators.text_options import Cut
 from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.loading import default_core
 from tests.calculators.conftest import LONG_TEXT
@@ -93,3 +94,27 @@ def test_a_reloaded_tokenizer_node_tokenizes_the_same(convert: Callable[..., ov.
     first = TextTokenizer(default_core(), model, settings, where="n").encode(TEXTS)
     again = TextTokenizer(default_core(), model, settings, where="n").encode(TEXTS)
     assert np.array_equal(first.input_ids, again.input_ids)
+
+
+@pytest.mark.parametrize("truncate", [True, False, None])
+@pytest.mark.parametrize("baked", [None, 128])
+def test_a_request_cut_gives_the_hugging_face_ids_on_any_graph(
+    convert: Callable[..., ov.Model], baked: int | None, truncate: bool | None
+) -> None:
+    """A request's cut (`truncate_prompt_tokens`, `truncate`) whatever the node's setting and
+    whatever was converted in: a cut converted at 128 must not cap a request's cut at 150."""
+    from transformers import AutoTokenizer
+
+    hf = AutoTokenizer.from_pretrained(str(default_model_source()))
+    model = convert() if baked is None else convert(truncation=True, max_length=baked)
+    tokenizer = TextTokenizer(
+        default_core(), model, TokenizerSettings(max_length=200, truncate=truncate), where="n"
+    )
+    for limit in (5, 150, 200):
+        batch = tokenizer.encode(TEXTS, Cut(limit=limit))
+        assert [list(row) for row in batch.rows()] == hf(list(TEXTS), truncation=True, max_length=limit)[
+            "input_ids"
+        ]
+    with pytest.raises(InvalidArgument, match=r"^Input length 1\d\d\d longer than allowed 200$"):
+        tokenizer.encode(TEXTS, Cut(limit=None))
+    assert tokenizer.encode(("short text",), Cut(limit=None)).prompt_tokens == 4

@@ -184,3 +184,50 @@ def test_python_dash_m_entry_point_prints_help() -> None:
     assert result.returncode == 0
     for flag in ("--weight-format", "--precision", "--layout", "--max_length", "--execution_precision"):
         assert flag in result.stdout
+
+
+def test_prompts_read_from_config_sentence_transformers(tmp_path: Path) -> None:
+    settings: dict[str, object] = {
+        "prompts": {"query": "query: ", "passage": ""},
+        "default_prompt_name": "query",
+    }
+    folder = _folder(
+        tmp_path, {"max_position_embeddings": 512}, **{"config_sentence_transformers.json": settings}
+    )
+    source = read_source_model(folder)
+    assert source.prompts == {"query": "query: ", "passage": ""}
+    assert source.default_prompt_name == "query"
+    plain = read_source_model(_folder(tmp_path / "plain", {"max_position_embeddings": 512}))
+    assert (plain.prompts, plain.default_prompt_name) == ({}, None)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            {"config_sentence_transformers.json": {"prompts": ["query: "]}},
+            "prompts must be an object of strings",
+        ),
+        (
+            {"config_sentence_transformers.json": {"prompts": {"q": 1}}},
+            "prompts must be an object of strings",
+        ),
+        (
+            {"config_sentence_transformers.json": {"prompts": {"q": "q: "}, "default_prompt_name": "p"}},
+            "default_prompt_name 'p' is not one of the prompts",
+        ),
+        (
+            {
+                "config_sentence_transformers.json": {"prompts": {"q": "Represent: "}},
+                "1_Pooling__config.json": {"pooling_mode_mean_tokens": True, "include_prompt": False},
+            },
+            "include_prompt false",
+        ),
+    ],
+)
+def test_prompts_that_cannot_be_served_are_refused(
+    tmp_path: Path, files: dict[str, dict[str, object]], message: str
+) -> None:
+    folder = _folder(tmp_path, {"max_position_embeddings": 512}, **files)
+    with pytest.raises(ConfigError, match=message):
+        read_source_model(folder)
