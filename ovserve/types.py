@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from calculators.text_options import TextOptions
 from calculators.tokenize_payload import TokenizeBody, TokenizeRequest, TokenizeResult
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "ServableInfo",
     "Tensor",
     "TensorSpec",
+    "TextOptions",
     "TokenizeBody",
     "TokenizeRequest",
     "TokenizeResult",
