@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ovserve import __version__
 from ovserve.config import CorsSettings, ServerConfig
+from ovserve.names import parse_alias_flags
 from ovserve.security.flags import add_limit_flags, limits_from_args, tls_from_args
 
 # Defaults of the settings that have one in ServerConfig, so they are written once.
@@ -75,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="Python module (dotted name or .py path) with user calculators; repeatable",
+    )
+    models.add_argument(
+        "--model_alias",
+        action="append",
+        default=[],
+        metavar="ALIAS=NAME",
+        help="another name clients may use for a served graph or model on the OpenAI and TEI routes, "
+        "e.g. text-embedding-3-small=sentence-transformers/all-MiniLM-L6-v2; repeatable "
+        "(also read from aliases.json beside --config_path; these win)",
     )
     perf = p.add_argument_group("performance (ovserve)")
     perf.add_argument(
@@ -198,6 +208,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             allow_credentials=args.allow_credentials,
         ),
         calculator_modules=tuple(args.calculator_module),
+        model_aliases=_aliases(args.model_alias, parser),
         graph_threads=args.graph_threads,
         batching=args.batching,
         max_batch_size=args.max_batch_size,
@@ -208,6 +219,13 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         shutdown_timeout_seconds=args.shutdown_timeout,
         access_log=args.access_log,
     )
+
+
+def _aliases(values: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    try:
+        return parse_alias_flags(values)
+    except ValueError as exc:
+        parser.error(f"--model_alias: {exc}")
 
 
 def _plugin_config(text: str | None, parser: argparse.ArgumentParser) -> dict[str, str]:

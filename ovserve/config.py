@@ -79,6 +79,8 @@ class ServerConfig:
     api_key: str | None = None
     cors: CorsSettings = field(default_factory=CorsSettings)
     calculator_modules: tuple[str, ...] = ()
+    model_aliases: Mapping[str, str] = field(default_factory=dict)
+    """`--model_alias ALIAS=NAME`: extra client names (`ovserve.names`); win over `aliases.json`."""
     graph_threads: int = 0
     """Threads that run graphs; 0: 8 per CPU core, at least 64 (`ovserve.graph.executor`)."""
     batching: bool = True

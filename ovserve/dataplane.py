@@ -22,6 +22,7 @@ from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable,
 from ovserve.graph.runner import Graph
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.models.serving import model_metadata_of, run_model
+from ovserve.names import ModelNames
 from ovserve.repository import Repository
 from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
@@ -60,9 +61,15 @@ T = TypeVar("T")
 class DataPlane:
     """Serves the repository's graphs and models to the front ends."""
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, *, aliases: Mapping[str, str] | None = None) -> None:
         self.repository = repository
         self.started = time.time()
+        # Client names -> served names, for the OpenAI and TEI routes (`ovserve.names`).
+        self.names = ModelNames(repository, aliases)
+
+    def resolve_name(self, name: str) -> str:
+        """The served name a client's `name` stands for (alias, unique last segment); cheap."""
+        return self.names.resolve(name)
 
     # -- graphs ------------------------------------------------------------------------------
 

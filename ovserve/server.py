@@ -37,6 +37,7 @@ from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
 from ovserve.models.execution import describe_cpu
+from ovserve.names import read_alias_file
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
 from ovserve.security.tls import server_ssl_context
@@ -100,11 +101,12 @@ class Server:
         self.metrics: Metrics | None = None
         if families is not None:
             self.metrics = Metrics(families, self.repository, self.guard.inflight_counts)
+        aliases = {**read_alias_file(self.workspace.config_path), **config.model_aliases}
         # One data plane under both front ends: they answer the same request identically.
         self.dataplane = (
-            MeteredDataPlane(self.repository, self.metrics)
+            MeteredDataPlane(self.repository, self.metrics, aliases=aliases)
             if self.metrics is not None
-            else DataPlane(self.repository)
+            else DataPlane(self.repository, aliases=aliases)
         )
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
@@ -269,6 +271,7 @@ def run_server(config: ServerConfig) -> int:
     try:
         workspace = workspace_from_config(config)
         enabled_families(config, workspace)
+        read_alias_file(workspace.config_path)  # checked here too: a bad file exits 1, no traceback
     except ConfigError as exc:
         log.error("%s", exc)
         return 1

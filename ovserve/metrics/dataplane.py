@@ -44,8 +44,10 @@ _GRAPH_RAN: ContextVar[bool] = ContextVar("ovserve_metrics_graph_ran", default=F
 class MeteredDataPlane(DataPlane):
     """`DataPlane` plus recording into `metrics`; same contract, same errors."""
 
-    def __init__(self, repository: Repository, metrics: Metrics) -> None:
-        super().__init__(repository)
+    def __init__(
+        self, repository: Repository, metrics: Metrics, *, aliases: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(repository, aliases=aliases)
         self.metrics = metrics
 
     async def embeddings(

@@ -16,14 +16,15 @@ PREFIXES = ["/v3", "/v3/v1", "/v1"]
 
 
 @pytest.mark.parametrize("prefix", PREFIXES)
-async def test_list_has_the_graph_and_its_models(
+async def test_list_has_the_graph_not_its_models(
     session: aiohttp.ClientSession, base_url: str, prefix: str
 ) -> None:
     status, body, _ = await call(session, "GET", f"{base_url}{prefix}/models")
     assert status == 200
     assert list(body) == ["data", "object"]
     assert body["object"] == "list"
-    assert sorted(m["id"] for m in body["data"]) == sorted([GRAPH, TOKENIZER, EMBEDDINGS])
+    # The graph's tokenizer and embeddings servables stay in /v1/config and KServe.
+    assert [m["id"] for m in body["data"]] == [GRAPH]
     for model in body["data"]:
         assert list(model) == ["id", "object", "created", "owned_by"]
         assert model["object"] == "model"
@@ -67,3 +68,11 @@ async def test_tfs_status_of_one_version(session: aiohttp.ClientSession, base_ur
     assert (status, body) == (404, {"error": "Model with requested version is not found"})
     status, body, _ = await call(session, "GET", f"{base_url}/v1/models/nope/versions/1")
     assert (status, body) == (404, {"error": "Model with requested name is not found"})
+
+
+async def test_a_graphs_own_model_is_unlisted_but_still_retrievable(
+    session: aiohttp.ClientSession, base_url: str
+) -> None:
+    """OVMS answers for a graph's servables; only the listing (a model picker) leaves them out."""
+    status, body, _ = await call(session, "GET", f"{base_url}/v3/models/{TOKENIZER}")
+    assert (status, body["id"]) == (200, TOKENIZER)

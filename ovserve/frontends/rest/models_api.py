@@ -1,7 +1,11 @@
 """OpenAI model listing: `GET /v3/models`, `GET /v3/models/{name}`, also under `/v3/v1` and `/v1`.
 
-Lists every servable with an AVAILABLE version (graphs and plain models), as OVMS does. An
-unknown name answers 404 `Model not found`; OVMS answers 500 there, which is a bug.
+Lists what a client can call: every graph and plain model with an AVAILABLE version, and the
+aliases of those (`ovserve.names`). Unlike OVMS, a graph's own models (its tokenizer and
+embeddings servables) are left out: a model picker should not offer a tokenizer; `/v1/config`
+and KServe still show them. Retrieving accepts the same names a request does (an alias, a
+unique last segment) and answers with the name asked for. An unknown name answers 404
+`Model not found`; OVMS answers 500 there, which is a bug.
 Names may contain `/` (`sentence-transformers/all-MiniLM-L6-v2`), so `{name}` takes the
 whole rest of the path.
 """
@@ -25,14 +29,18 @@ def _model_object(name: str, created: int) -> dict[str, object]:
 
 async def list_models(request: web.Request) -> web.Response:
     now = int(time.time())
-    servables = request.app[DATAPLANE].list_servables()
-    body = {"data": [_model_object(s.name, now) for s in servables], "object": "list"}
+    names = request.app[DATAPLANE].names.listed_names()
+    body = {"data": [_model_object(name, now) for name in names], "object": "list"}
     return json_bytes_response(dumps(body))
 
 
 async def retrieve_model(request: web.Request) -> web.Response:
-    info = request.app[DATAPLANE].servable(request.match_info["name"])
-    return json_bytes_response(dumps(_model_object(info.name, int(time.time()))))
+    dataplane = request.app[DATAPLANE]
+    asked = request.match_info["name"]
+    served = dataplane.resolve_name(asked)
+    if served not in dataplane.names.callable_names() and asked not in dataplane.names.callable_names():
+        dataplane.servable(asked)  # a graph's own model, or unknown: `Model not found` unless served
+    return json_bytes_response(dumps(_model_object(asked, int(time.time()))))
 
 
 ROUTES = [web.get(f"{prefix}/models", list_models) for prefix in _PREFIXES] + [

@@ -55,7 +55,8 @@ async def dispatch(request: web.Request) -> web.Response:
     model = body["model"]
     if not isinstance(model, str):
         raise FailedPrecondition(_INVALID + "model field is not a string")
-    model = model or path[4:]  # OVMS: an empty model is routed by the URI
+    # OVMS: an empty model is routed by the URI. Aliases and last segments: `ovserve.names`.
+    model = dataplane.resolve_name(model or path[4:])
     dataplane.graph(model)  # 404 / 500 for an unknown or unloaded graph, before any other check
     if path.endswith("tokenize"):
         text = body.get("text")
