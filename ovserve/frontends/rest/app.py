@@ -7,7 +7,7 @@ from aiohttp import web
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.frontends.guard import RequestGuard
-from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, openapi, tfs
+from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, openapi, tei, tfs
 from ovserve.frontends.rest.errors import error_middleware
 from ovserve.frontends.rest.middleware import (
     METRICS,
@@ -68,4 +68,5 @@ def make_app(
     app.router.add_routes(kserve_v2.ROUTES)
     app.router.add_routes(openapi.ROUTES)
     app.router.add_routes(openai.ROUTES)
+    app.router.add_routes(tei.ROUTES)
     return app

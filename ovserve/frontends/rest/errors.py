@@ -2,7 +2,8 @@
 
 `error_middleware` turns every `OvserveError` into the status of `HTTP_STATUS` and the body
 shape of the route's protocol: OpenAI routes (`/v3/…`, `/v1/embeddings`…) get
-`{"error": {"message", "type", "code"}}`, every other route gets KServe's `{"error": "…"}`.
+`{"error": {"message", "type", "code"}}`, TEI's routes (`/embed`, …) `{"error", "error_type"}`,
+every other route gets KServe's `{"error": "…"}`.
 aiohttp's own 404/405 get the same treatment, so no route ever answers with HTML, and an
 unexpected exception becomes a logged 500 with a generic message, never a traceback.
 """
@@ -39,6 +40,10 @@ _OPENAI_TYPES: dict[int, str] = {
     429: "rate_limit_error",
 }
 
+# TEI's error kinds, by status.
+_TEI_TYPES: dict[int, str] = {429: "Overloaded", 503: "Unhealthy"}
+_TEI_PATHS = ("/embed", "/similarity", "/info", "/health")
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -56,7 +61,12 @@ def error_response(
     path: str, status: int, message: str, headers: dict[str, str] | None = None
 ) -> web.Response:
     body: dict[str, object]
-    if is_openai_path(path):
+    if path in _TEI_PATHS:
+        body = {
+            "error": message,
+            "error_type": _TEI_TYPES.get(status, "Backend" if status >= 500 else "Validation"),
+        }
+    elif is_openai_path(path):
         kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
         body = {"error": {"message": message, "type": kind, "code": status}}
     else:

@@ -56,6 +56,18 @@ TOKENIZE_REQUEST: Schema = {
         "padding_side": {"type": "string", "enum": ["left", "right"]},
     },
 }
+TEI_EMBED_REQUEST: Schema = {
+    "type": "object",
+    "required": ["inputs"],
+    "properties": {
+        "inputs": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+        },
+        "normalize": {"type": "boolean"},
+        "truncate": {"type": "boolean", "description": "only false: the graph decides truncation"},
+        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+    },
+}
 _DATATYPES = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"]
 INFER_REQUEST: Schema = {
     "type": "object",
@@ -156,6 +168,16 @@ def _paths() -> dict[str, Schema]:
         paths[path] = {
             "post": _op("POST /v3/{tail}", "Tokenize with the graph's tokenizer", body=TOKENIZE_REQUEST)
         }
+    paths["/embed"] = {
+        "post": _op("POST /embed", "TEI embed: a JSON array of vectors", body=TEI_EMBED_REQUEST)
+    }
+    paths["/similarity"] = {
+        "post": _op("POST /similarity", "TEI similarity: cosine of source_sentence with each sentence")
+    }
+    paths["/info"] = {"get": _op("GET /info", "TEI model information")}
+    paths["/health"] = {
+        "get": _op("GET /health", "TEI health: 200 when a graph serves, else 503", ok=_EMPTY_OK)
+    }
     paths["/v1/embeddings"] = {
         "post": _op("POST /v1/embeddings", "OpenAI embeddings", body=EMBEDDINGS_REQUEST)
     }

@@ -1,0 +1,166 @@
+"""Text Embeddings Inference (TEI) routes on the same data plane: `/embed`, `/similarity`,
+`/info`, `/health`.
+
+TEI serves one model, so its bodies name none. Here the model is the body's `model` (an
+ovserve extension; aliases and last segments resolve as on the OpenAI routes), else the only
+callable graph; with several and no `model`, 400 lists them.
+
+`POST /embed` takes TEI's body: `inputs` (a string or a list of strings), `normalize`
+(default true), `truncate`, `truncation_direction`, `prompt_name`. The graph decides
+normalization and truncation (its `normalize_embeddings` and `truncate` options) and applies
+no prompts, so the values that would need the request to change them are refused with a 400
+that says so, rather than ignored: `normalize: false` on a normalizing graph, `truncate: true`,
+`prompt_name`. The answer is TEI's: a JSON array of vectors.
+
+`POST /similarity` takes `{"inputs": {"source_sentence": s, "sentences": [...]}}` and answers
+the cosine of `s` with each sentence, in order.
+
+Errors have TEI's shape, `{"error": message, "error_type": kind}` (see
+`ovserve.frontends.rest.errors`); the status codes are ovserve's (400 where TEI says 422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+from aiohttp import web
+
+from ovserve import __version__
+from ovserve.dataplane import UNIT_NORM_TOLERANCE, DataPlane
+from ovserve.errors import InvalidArgument
+from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
+from ovserve.frontends.rest.state import DATAPLANE, GUARD
+from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+
+TEI_PATHS = ("/embed", "/similarity", "/info", "/health")
+
+
+def _body(value: object) -> Mapping[str, object]:
+    if not isinstance(value, Mapping):
+        raise InvalidArgument("the JSON body must be an object")
+    return value
+
+
+def _model(dataplane: DataPlane, body: Mapping[str, object]) -> str:
+    asked = body.get("model")
+    if asked is not None:
+        if not isinstance(asked, str):
+            raise InvalidArgument("model must be a string")
+        return dataplane.resolve_name(asked)
+    graphs = [n for n in dataplane.names.callable_names() if dataplane.repository.is_graph(n)]
+    if len(graphs) != 1:
+        served = ", ".join(graphs) or "none"
+        raise InvalidArgument(f"this server serves several graphs; name one in model (graphs: {served})")
+    return graphs[0]
+
+
+def _texts(value: object, field: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise InvalidArgument(f"{field} must be a string or a non-empty list of strings")
+
+
+def _refuse_unsupported(body: Mapping[str, object]) -> None:
+    if body.get("prompt_name") is not None:
+        raise InvalidArgument(
+            "prompt_name is not supported: the graph applies no prompts; send the prefixed text"
+        )
+    truncate = body.get("truncate")
+    if truncate not in (None, False):
+        raise InvalidArgument(
+            "truncate is set by the graph (option truncate of its embeddings calculator), "
+            "not per request; export with --truncate to cut long inputs"
+        )
+    if not isinstance(body.get("normalize", True), bool):
+        raise InvalidArgument("normalize must be a boolean")
+
+
+async def _embed_texts(
+    request: web.Request, body: Mapping[str, object], texts: tuple[str, ...]
+) -> EmbeddingsResult:
+    dataplane = request.app[DATAPLANE]
+    guard = request.app[GUARD]
+    model = _model(dataplane, body)
+    dataplane.graph(model)  # 404 / 503 before the input checks, as on the OpenAI routes
+    guard.check_inputs(len(texts))
+    payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=model)
+    return await guard.run(model, lambda: dataplane.embeddings(model, payload))
+
+
+def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    lengths = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit: npt.NDArray[np.float32] = np.divide(vectors, lengths, out=np.zeros_like(vectors), where=lengths > 0)
+    return unit
+
+
+async def embed(request: web.Request) -> web.Response:
+    body = _body(await read_json(request))
+    _refuse_unsupported(body)
+    result = await _embed_texts(request, body, _texts(body.get("inputs"), "inputs"))
+    vectors = result.embeddings
+    norms = np.linalg.norm(vectors, axis=1)
+    normalized = bool(np.all(np.abs(norms - 1) < UNIT_NORM_TOLERANCE))
+    if body.get("normalize", True):
+        vectors = vectors if normalized else _unit(vectors)
+    elif normalized:
+        raise InvalidArgument(
+            "normalize=false is not supported by this graph: it normalizes its vectors "
+            "(option normalize_embeddings of its embeddings calculator)"
+        )
+    # A few vectors per request: encoding them here is cheaper than a thread hop.
+    return json_bytes_response(b"[%b]" % b",".join(dumps(row.astype(np.float64).tolist()) for row in vectors))
+
+
+async def similarity(request: web.Request) -> web.Response:
+    body = _body(await read_json(request))
+    inputs = body.get("inputs")
+    if not isinstance(inputs, Mapping):
+        raise InvalidArgument("inputs must be an object with source_sentence and sentences")
+    source = _texts(inputs.get("source_sentence"), "inputs.source_sentence")
+    if len(source) != 1:
+        raise InvalidArgument("inputs.source_sentence must be one string")
+    sentences = _texts(inputs.get("sentences"), "inputs.sentences")
+    vectors = _unit((await _embed_texts(request, body, source + sentences)).embeddings)
+    scores = vectors[1:] @ vectors[0]
+    return json_bytes_response(dumps(scores.astype(np.float64).tolist()))
+
+
+async def info(request: web.Request) -> web.Response:
+    dataplane = request.app[DATAPLANE]
+    graphs = [n for n in dataplane.names.callable_names() if dataplane.repository.is_graph(n)]
+    limits = request.app[GUARD].limits
+    document = {
+        "model_id": graphs[0] if len(graphs) == 1 else ",".join(graphs),
+        "model_sha": None,
+        "model_dtype": "float32",
+        "model_type": {"embedding": {"pooling": "graph"}},
+        "max_concurrent_requests": limits.max_inflight_requests,
+        "max_client_batch_size": limits.max_inputs_per_request,
+        "version": __version__,
+        "sha": None,
+        "docker_label": None,
+        # ovserve: every graph a TEI client may name in `model`.
+        "models": graphs,
+    }
+    return json_bytes_response(dumps(document))
+
+
+async def health(request: web.Request) -> web.Response:
+    """200 when the start-up load is done and at least one graph serves, else 503 (as TEI)."""
+    dataplane = request.app[DATAPLANE]
+    serving = any(dataplane.repository.is_graph(n) for n in dataplane.names.callable_names())
+    if not (dataplane.repository.ready and serving):
+        return web.Response(status=503)
+    return web.Response(status=200)
+
+
+ROUTES = [
+    web.post("/embed", embed),
+    web.post("/similarity", similarity),
+    web.get("/info", info),
+    web.get("/health", health),
+]
