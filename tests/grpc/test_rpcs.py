@@ -209,8 +209,8 @@ async def test_model_metadata_errors(
 
 async def test_rpcs_outside_the_service_are_unimplemented(toy_server: Server) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{toy_server.grpc_port}") as channel:
-        # Triton's ModelConfig exists in its proto but not in KServe's.
-        call = channel.unary_unary("/inference.GRPCInferenceService/ModelConfig")
+        # Triton's RepositoryIndex exists in its proto but not in KServe's (ModelConfig is served).
+        call = channel.unary_unary("/inference.GRPCInferenceService/RepositoryIndex")
         error = await rpc_error(call(b""))
     assert error.code() == grpc.StatusCode.UNIMPLEMENTED
 

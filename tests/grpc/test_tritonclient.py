@@ -75,7 +75,27 @@ async def test_errors_carry_status_and_message(report: dict[str, Any]) -> None:
             "status": "StatusCode.NOT_FOUND",
             "message": "Model with requested name is not found",
         },
+        "unknown_config": {
+            "status": "StatusCode.NOT_FOUND",
+            "message": "Model with requested name is not found",
+        },
+        "graph_config_v2": {
+            "status": "StatusCode.NOT_FOUND",
+            "message": "Model with requested version is not found",
+        },
     }
+
+
+async def test_model_config_is_what_perf_analyzer_needs(report: dict[str, Any]) -> None:
+    """`get_model_config` (Triton's proto, decoding ovserve's wire-compatible answer)."""
+    config = report["graph_config"]["config"]
+    assert config["name"] == GRAPH
+    assert config.get("max_batch_size", 0) == 0  # proto3 JSON leaves out a zero
+    assert config["input"] == [{"name": "input", "data_type": "TYPE_STRING", "dims": ["-1"]}]
+    assert config["output"] == [{"name": "output", "data_type": "TYPE_FP32", "dims": ["-1", "384"]}]
+    assert config["version_policy"] == {"latest": {"num_versions": 1}}
+    assert report["graph_config_v1"] == report["graph_config"]
+    assert report["tokenizer_config"]["config"]["input"][0]["data_type"] == "TYPE_STRING"
 
 
 async def test_a_hundred_requests_over_one_stream(report: dict[str, Any]) -> None:

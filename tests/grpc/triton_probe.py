@@ -37,6 +37,10 @@ def probe(url: str, graph: str, tokenizer: str) -> dict[str, Any]:
         "graph_ready": client.is_model_ready(graph),
         "graph_metadata": client.get_model_metadata(graph, as_json=True),
         "tokenizer_metadata": client.get_model_metadata(tokenizer, as_json=True),
+        # What perf_analyzer asks first (Triton's model-configuration extension).
+        "graph_config": client.get_model_config(graph, as_json=True),
+        "graph_config_v1": client.get_model_config(graph, "1", as_json=True),
+        "tokenizer_config": client.get_model_config(tokenizer, as_json=True),
     }
     texts = ["The quick brown fox", "jumps over the lazy dog"]
     result = client.infer(graph, [_texts_input(texts)], outputs=[triton.InferRequestedOutput("output")])
@@ -55,6 +59,8 @@ def probe(url: str, graph: str, tokenizer: str) -> dict[str, Any]:
         "unknown_model": lambda: client.infer("nope", [_texts_input(texts)]),
         "bad_parameter": lambda: client.infer(graph, [_texts_input(texts)], parameters={"normalize": False}),
         "unknown_ready": lambda: client.is_model_ready("nope"),
+        "unknown_config": lambda: client.get_model_config("nope"),
+        "graph_config_v2": lambda: client.get_model_config(graph, "2"),
     }
     for key, call in calls.items():
         try:

@@ -57,6 +57,10 @@ class KServeServicer:
         self._graphs = GraphAdapter(dataplane)
         self._guard = guard if guard is not None else RequestGuard()
 
+    @property
+    def dataplane(self) -> DataPlane:
+        return self._dataplane
+
     async def ServerLive(  # noqa: N802 - RPC names are fixed by the protocol
         self, request: pb.ServerLiveRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerLiveResponse:

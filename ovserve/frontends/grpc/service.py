@@ -14,8 +14,10 @@ import grpc
 from google.protobuf.message import Message
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from ovserve._proto.kserve import model_config_pb2 as config_pb
 from ovserve.frontends.grpc.errors import UnaryHandler, lenient, rpc_errors
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
+from ovserve.frontends.grpc.model_config import ModelConfigServicer
 
 SERVICE_NAME = "inference.GRPCInferenceService"
 
@@ -39,6 +41,12 @@ def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler
         "ServerMetadata": unary(servicer.ServerMetadata, pb.ServerMetadataRequest, pb.ServerMetadataResponse),
         "ModelMetadata": unary(servicer.ModelMetadata, pb.ModelMetadataRequest, pb.ModelMetadataResponse),
         "ModelInfer": unary(servicer.ModelInfer, pb.ModelInferRequest, pb.ModelInferResponse),
+        # Triton's model-configuration extension (`proto/kserve/model_config.proto`).
+        "ModelConfig": unary(
+            ModelConfigServicer(servicer.dataplane).ModelConfig,
+            config_pb.ModelConfigRequest,
+            config_pb.ModelConfigResponse,
+        ),
         "ModelStreamInfer": grpc.stream_stream_rpc_method_handler(
             servicer.ModelStreamInfer,
             request_deserializer=lenient(pb.ModelInferRequest),

@@ -7,7 +7,17 @@ from aiohttp import web
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.frontends.guard import RequestGuard
-from ovserve.frontends.rest import config_api, health, kserve_v2, models_api, openai, openapi, tei, tfs
+from ovserve.frontends.rest import (
+    config_api,
+    health,
+    kserve_v2,
+    model_config,
+    models_api,
+    openai,
+    openapi,
+    tei,
+    tfs,
+)
 from ovserve.frontends.rest.errors import error_middleware
 from ovserve.frontends.rest.middleware import (
     METRICS,
@@ -65,6 +75,7 @@ def make_app(
     app.router.add_routes(config_api.ROUTES)
     app.router.add_routes(tfs.ROUTES)
     app.router.add_routes(models_api.ROUTES)
+    model_config.register(app)  # before KServe's catch-all /v2/models/{path}
     app.router.add_routes(kserve_v2.ROUTES)
     app.router.add_routes(openapi.ROUTES)
     app.router.add_routes(openai.ROUTES)

@@ -159,6 +159,9 @@ def _paths() -> dict[str, Schema]:
                 "GET /v2/models/{path}", "KServe model ready (404 if not)", params=params, ok=_EMPTY_OK
             )
         }
+        paths[f"{base}/config"] = {
+            "get": _op("GET /v2/models/{path}", "Triton model configuration (perf_analyzer)", params=params)
+        }
         paths[f"{base}/infer"] = {
             "post": _op("POST /v2/models/{path}", "KServe inference", params=params, body=INFER_REQUEST)
         }
