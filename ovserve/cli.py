@@ -23,6 +23,19 @@ from ovserve.security.flags import add_limit_flags, limits_from_args, tls_from_a
 # Defaults of the settings that have one in ServerConfig, so they are written once.
 _DEFAULTS = ServerConfig()
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR")
+EXAMPLES = """examples:
+  ovserve --config_path models/config.json --rest_port 8000 --port 9000
+      serve a workspace (REST :8000, gRPC :9000), as OVMS does
+  ovserve --model_name minilm --model_path models/minilm --rest_port 8000
+      serve one model or graph directory without a config.json
+  ovserve --config_path models/config.json --rest_port 8000 \\
+      --model_alias text-embedding-3-small=sentence-transformers/all-MiniLM-L6-v2
+      let OpenAI-style clients call the graph by another name
+  ovserve export embeddings --source_model <hf folder> --model_name my/model
+      build a workspace from a Hugging Face folder
+  ovserve bench --api_url http://localhost:8000/v3/embeddings --model my/model
+      load-test it
+"""
 
 
 def _port(text: str) -> int:
@@ -47,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "REST (OpenAI, KServe v2) and gRPC (KServe v2). `ovserve export embeddings --help` "
         "builds a workspace from a Hugging Face model folder; `ovserve bench --help` load-tests "
         "an embeddings endpoint.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"ovserve {__version__}")
     net = p.add_argument_group("network")
@@ -119,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
         "bounded memory; 0 = off",
     )
     obs = p.add_argument_group("logging and metrics")
-    obs.add_argument("--log_level", default="INFO", type=str.upper, choices=LOG_LEVELS)
+    obs.add_argument(
+        "--log_level",
+        default="INFO",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="least severe messages logged (default: INFO; case-insensitive)",
+    )
     obs.add_argument("--log_path", type=Path, help="also write the log to this file")
     obs.add_argument(
         "--metrics_enable", action="store_true", help="serve Prometheus metrics on GET /metrics (REST port)"

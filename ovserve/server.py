@@ -38,6 +38,7 @@ from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
 from ovserve.models.execution import describe_cpu
 from ovserve.names import read_alias_file
+from ovserve.ready_line import ready_message
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
 from ovserve.security.tls import server_ssl_context
@@ -244,6 +245,13 @@ async def _serve_until_signalled(server: Server) -> int:
             if reasons is not None:
                 _log_unservable(server.workspace, reasons)
                 return 1
+            names = server.dataplane.names
+            log.info(
+                "%s",
+                ready_message(
+                    server.config, server.rest_port, server.grpc_port, names.callable_names(), names.aliases
+                ),
+            )
         await stop.wait()
         log.info(
             "shutting down: no new requests, up to %g s for those in flight",

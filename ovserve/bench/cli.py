@@ -66,7 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests per second, Poisson arrivals; inf = no pacing",
     )
     p.add_argument("--concurrency", type=_positive_int, default=64, help="most requests in flight")
-    p.add_argument("--encoding_format", choices=("float", "base64"), default="float")
+    p.add_argument(
+        "--encoding_format",
+        choices=("float", "base64"),
+        default="float",
+        help="OpenAI encoding_format the requests ask for (default: float)",
+    )
     p.add_argument(
         "--duration",
         type=float,

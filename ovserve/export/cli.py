@@ -93,13 +93,20 @@ def _build_parser() -> _Parser:
     sub.add_argument("--model_name", help="served name, may contain '/' (default: --source_model)")
     sub.add_argument("--model_repository_path", default="models", help="created if missing (default: models)")
     sub.add_argument(
-        "--weight-format", "--precision", dest="weight_format", default="int8", choices=WEIGHT_FORMATS
+        "--weight-format",
+        "--precision",
+        dest="weight_format",
+        default="int8",
+        choices=WEIGHT_FORMATS,
+        help="weights of the exported model (default: int8; fp32 for exact vectors)",
     )
     sub.add_argument(
         "--config_file_path", help="config.json or config.yaml to update (default: <repository>/config.json)"
     )
     sub.add_argument("--overwrite_models", action="store_true", help="replace an existing target")
-    sub.add_argument("--target_device", default="CPU")
+    sub.add_argument(
+        "--target_device", default="CPU", help="device written into the graph's models (default: CPU)"
+    )
     sub.add_argument("--num_streams", type=int, default=1, help="NUM_STREAMS of the embeddings model")
     sub.add_argument("--skip_normalize", action="store_true", help="no L2 normalisation of embeddings")
     sub.add_argument(
