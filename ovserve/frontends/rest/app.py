@@ -9,6 +9,7 @@ from ovserve.dataplane import DataPlane
 from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import (
     config_api,
+    docs,
     health,
     kserve_v2,
     model_config,
@@ -78,6 +79,7 @@ def make_app(
     model_config.register(app)  # before KServe's catch-all /v2/models/{path}
     app.router.add_routes(kserve_v2.ROUTES)
     app.router.add_routes(openapi.ROUTES)
+    app.router.add_routes(docs.ROUTES)
     app.router.add_routes(openai.ROUTES)
     app.router.add_routes(tei.ROUTES)
     return app

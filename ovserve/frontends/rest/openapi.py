@@ -144,6 +144,8 @@ def _paths() -> dict[str, Schema]:
         },
         "/v2": {"get": _op("GET /v2", "KServe server metadata")},
         "/openapi.json": {"get": _op("GET /openapi.json", "This document")},
+        "/docs": {"get": _op("GET /docs", "This document in Swagger UI (HTML)")},
+        "/docs/{file}": {"get": _op("GET /docs/{file}", "Swagger UI's files", params=("file",))},
     }
     for prefix in ("/v3", "/v3/v1", "/v1"):
         paths[f"{prefix}/models"] = {"get": _op(f"GET {prefix}/models", "OpenAI: list models")}
