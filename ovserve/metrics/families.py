@@ -22,6 +22,27 @@ Kind = Literal["counter", "gauge", "histogram"]
 LATENCY_BUCKETS_US: tuple[float, ...] = tuple(float(math.floor(10 * 1.8**i)) for i in range(33))
 # Rows per merged inference; the default --max_batch_size is 64.
 BATCH_SIZE_BUCKETS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+# Graph request time in seconds, 1 ms … 30 s: an embeddings request lands in the low ones.
+SECONDS_BUCKETS: tuple[float, ...] = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    2.5,
+    5,
+    10,
+    30,
+)
+# Label values of graph requests; every combination exists at 0 for each graph of the workspace.
+GRAPH_APIS = ("V3", "KServe")
+GRAPH_INTERFACES = ("REST", "gRPC")
+GRAPH_CODES = ("ok", "error", "rejected")
 
 INVALID_NAME = "Invalid name in metrics_list"
 
@@ -125,6 +146,20 @@ FAMILIES: dict[str, Family] = {
             "Rows (texts) per inference of a graph's embeddings model, after dynamic batching.",
             ("name",),
             BATCH_SIZE_BUCKETS,
+        ),
+        Family(
+            "ovserve_requests_total",
+            "counter",
+            "Graph requests by outcome: ok (answered), error (the graph failed), rejected (refused "
+            "before it ran: overload, bad inputs).",
+            ("name", "api", "interface", "code"),
+        ),
+        Family(
+            "ovserve_request_duration_seconds",
+            "histogram",
+            "Time of a graph run, admission to answer, in seconds.",
+            ("name", "api", "interface"),
+            SECONDS_BUCKETS,
         ),
         Family(
             "ovserve_prompt_tokens_total",

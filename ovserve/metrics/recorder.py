@@ -23,7 +23,7 @@ from ovserve.errors import OvserveError
 from ovserve.metrics.collectors import ScrapeCollector
 from ovserve.metrics.context import Call, current_call
 from ovserve.metrics.exposition import render
-from ovserve.metrics.families import FAMILIES
+from ovserve.metrics.families import FAMILIES, GRAPH_APIS, GRAPH_CODES, GRAPH_INTERFACES
 from ovserve.repository import Repository
 
 # Families whose values are read when scraped (see `collectors`); the rest are event-driven.
@@ -82,8 +82,21 @@ class Metrics:
         self.registry.register(ScrapeCollector(enabled & SCRAPED, repository, inflight or dict))
 
     def render(self) -> bytes:
-        """The Prometheus text of every enabled family. Blocking: call off the event loop."""
+        """The Prometheus text of every enabled family. Blocking: call off the event loop.
+
+        The graph request series of every graph of the workspace exist, at 0 until used, so
+        that rate and error-ratio panels read 0 rather than "no data".
+        """
+        for graph in self._repository.workspace.graphs:
+            self._prime(graph.name)
         return render(self.registry)
+
+    def _prime(self, name: str) -> None:
+        for api in GRAPH_APIS:
+            for interface in GRAPH_INTERFACES:
+                for code in GRAPH_CODES:
+                    self._child("ovserve_requests_total", (name, api, interface, code))
+                self._child("ovserve_request_duration_seconds", (name, api, interface))
 
     # -- graphs -------------------------------------------------------------------------------
 
@@ -104,12 +117,15 @@ class Metrics:
             return
         outcome = "ovms_responses" if ok else "ovms_graph_error"
         self._inc(outcome, call.api, call.interface, call.method, name)
+        self._inc("ovserve_requests_total", name, call.api, call.interface, "ok" if ok else "error")
+        self._observe("ovserve_request_duration_seconds", seconds, name, call.api, call.interface)
         self._observe("ovms_graph_processing_time_us", seconds * US, name, call.method)
 
     def graph_rejected(self, name: str, call: Call | None) -> None:
         """A request for graph `name` was refused before the graph ran (overload, bad inputs)."""
         if call is not None and call.inference:
             self._inc("ovms_requests_rejected", call.api, call.interface, call.method, name)
+            self._inc("ovserve_requests_total", name, call.api, call.interface, "rejected")
 
     # -- models -------------------------------------------------------------------------------
 
