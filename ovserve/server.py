@@ -36,6 +36,7 @@ from ovserve.graph_loading import GraphLoader
 from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
+from ovserve.model_path_check import check_model_path
 from ovserve.models.execution import describe_cpu
 from ovserve.names import read_alias_file
 from ovserve.ready_line import ready_message
@@ -277,6 +278,8 @@ def run_server(config: ServerConfig) -> int:
     """
     configure_logging(config.log_level, config.log_path)
     try:
+        if config.model_path is not None:
+            check_model_path(config.model_path)
         workspace = workspace_from_config(config)
         enabled_families(config, workspace)
         read_alias_file(workspace.config_path)  # checked here too: a bad file exits 1, no traceback
