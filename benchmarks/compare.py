@@ -1,6 +1,6 @@
 """Compare ovserve with raw OpenVINO and a one-inference-per-request server, in one run.
 
-    .venv/bin/python benchmarks/compare.py [--quick] [--weight-format fp32]
+    .venv/bin/python benchmarks/compare.py [--quick] [--weight-format fp32] [--execution_precision default]
 
 Same model files, same inputs, same precision properties for every row:
 
@@ -36,13 +36,14 @@ sys.path.insert(0, str(REPO))  # `tests.support` and `ovserve` when run from any
 import openvino as ov  # noqa: E402
 from m1_memory import run_m1  # noqa: E402
 from machine import cpu_line, grpc_unavailable, load_average  # noqa: E402
-from processes import ServerProcess, baseline_server, ovserve_server  # noqa: E402
+from processes import ServerProcess, baseline_server, cpu_seconds, ovserve_server  # noqa: E402
 from raw_model import RawEmbedder, graph_files, precision_properties  # noqa: E402
 from raw_runs import RawFigure, best_latency, best_throughput  # noqa: E402
 from table import Row, render  # noqa: E402
 from workloads import WORKLOADS, Workload, score, server_row, verdicts  # noqa: E402
 
 from ovserve.bench import LoadConfig, Summary, run_load, summarize, synthetic_documents  # noqa: E402
+from ovserve.export.options import EXECUTION_PRECISIONS  # noqa: E402
 from tests.support.models import copy_workspace, exported_workspace, graph_dir  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -69,10 +70,13 @@ async def warm_up(workload: Workload, groups: list[list[str]], config: LoadConfi
 
 
 async def server_round(
-    workload: Workload, groups: list[list[str]], config: LoadConfig, seconds: float
-) -> Summary:
+    workload: Workload, groups: list[list[str]], config: LoadConfig, seconds: float, pid: int
+) -> tuple[Summary, float]:
+    """One timed round; returns its summary and the server process's CPU seconds during it."""
     run = LoadConfig(**{**asdict(config), "concurrency": workload.clients, "duration": seconds})
-    return summarize(await run_load(groups, run))
+    before = cpu_seconds(pid) or 0.0
+    summary = summarize(await run_load(groups, run))
+    return summary, (cpu_seconds(pid) or before) - before
 
 
 def make_embedders(config_path: Path) -> tuple[dict[str, RawEmbedder], str]:
@@ -139,7 +143,8 @@ async def run_workloads(
     seconds, raw_seconds = (3.0, 1.5) if args.quick else (12.0, 5.0)
     logs = Path(args.logs)
     embedders, note = make_embedders(config_path)
-    rows: dict[str, dict[str, Row]] = {w.name: {} for w in WORKLOADS}
+    workloads = [w for w in WORKLOADS if w.name in args.workloads]
+    rows: dict[str, dict[str, Row]] = {w.name: {} for w in workloads}
     raw: dict[str, RawFigure] = {}
     async with contextlib.AsyncExitStack() as stack:
         baseline, port = baseline_server(graph_dir(config_path), logs / "baseline.log")
@@ -152,7 +157,8 @@ async def run_workloads(
             ("ovserve REST", LoadConfig(api_url=_url(rest)), ovserve_missing),
             ("ovserve gRPC", LoadConfig(grpc_url=f"127.0.0.1:{grpc_port}"), grpc_missing),
         ]
-        for w in WORKLOADS:
+        pids = {system: (ovserve if system.startswith("ovserve") else baseline) for system, _, _ in targets}
+        for w in workloads:
             sample = texts[w.name][: w.raw_batch or w.texts]
             check_lengths(embedders, w, sample)
             print(f"  {w.label}: {ROUNDS} rounds of raw, then each server ...", file=sys.stderr, flush=True)
@@ -167,18 +173,25 @@ async def run_workloads(
             for config in configs.values():
                 await warm_up(w, groups, config)
             best: dict[str, Summary] = {}
+            # CPU per request over every round: steadier than the best round's alone.
+            cpu = {system: 0.0 for system in configs}
+            served = {system: 0 for system in configs}
             for round_index in range(ROUNDS):
                 if round_index:
                     best_raw = better_raw(w, best_raw, raw_round(embedders, w, sample, raw_seconds / ROUNDS))
                 for system, config in configs.items():
-                    summary = await server_round(w, groups, config, seconds / ROUNDS)
+                    summary, used = await server_round(w, groups, config, seconds / ROUNDS, pids[system].pid)
+                    cpu[system] += used
+                    served[system] += summary.succeeded
                     if system not in best or score(w, summary) > score(w, best[system]):
                         best[system] = summary
             raw[w.name] = best_raw
             for system, _, missing in targets:
-                rows[w.name][system] = (
-                    server_row(w, system, None, missing) if missing else server_row(w, system, best[system])
-                )
+                if missing:
+                    rows[w.name][system] = server_row(w, system, None, missing)
+                    continue
+                cpu_ms = 1000.0 * cpu[system] / served[system] if served[system] else None
+                rows[w.name][system] = server_row(w, system, best[system], cpu_ms=cpu_ms)
     del embedders
     gc.collect()
     return rows, raw, note
@@ -188,6 +201,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="ovserve vs raw OpenVINO vs one-inference-per-request (issue 8)")
     p.add_argument("--quick", action="store_true", help="short runs (under 3 minutes in all)")
     p.add_argument("--weight-format", choices=("int8", "fp32"), default="int8")
+    p.add_argument(
+        "--execution_precision",
+        choices=EXECUTION_PRECISIONS,
+        default="auto",
+        help="the export's precision setting, which raw, the baseline and ovserve all read from "
+        "its plugin_config (auto: f32 for fp32 weights, the plugin default otherwise)",
+    )
+    p.add_argument(
+        "--workloads",
+        default="W1,W2,W3,W4",
+        help="comma-separated subset of W1-W4 to run (default: all)",
+    )
+    p.add_argument("--skip-m1", action="store_true", help="do not run M1 (short targeted runs)")
     p.add_argument("--encoding-format", choices=("float", "base64"), default="float")
     p.add_argument(
         "--m1-requests", type=int, default=None, help="M1 requests (default 10000; 200 with --quick)"
@@ -201,9 +227,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--logs", default=None, help="directory for server logs (default: a temporary one)")
     p.add_argument("--json", type=Path, default=None, help="also write every row as JSON")
     args = p.parse_args(argv)
+    args.workloads = [name.strip().upper() for name in args.workloads.split(",") if name.strip()]
+    unknown = set(args.workloads) - {w.name for w in WORKLOADS}
+    if unknown:
+        p.error(f"unknown workloads: {sorted(unknown)}")
     started = time.perf_counter()
     # max_length 512: M1 sends up to 512 tokens, which the default export (256) would reject.
-    config = exported_workspace(args.weight_format, max_length=512)
+    # "auto" is the export's default: left out, so the cache key stays that of `make test`'s export.
+    chosen: dict[str, object] = {}
+    if args.execution_precision != "auto":
+        chosen["execution_precision"] = args.execution_precision
+    config = exported_workspace(args.weight_format, max_length=512, **chosen)
     with tempfile.TemporaryDirectory(prefix="ovserve-compare-") as tmp:
         args.logs = args.logs or tmp
         Path(args.logs).mkdir(parents=True, exist_ok=True)
@@ -217,12 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows, raw, precision = asyncio.run(run_workloads(args, workspace, texts))
         print(precision, flush=True)
         table = verdicts(rows, raw)
-        m1_requests = args.m1_requests or (200 if args.quick else 10_000)
-        m1 = run_m1(workspace, m1_requests, Path(args.logs), args.encoding_format, args.m1_max_seconds)
-        table.append(asyncio.run(m1))
+        if not args.skip_m1:
+            m1_requests = args.m1_requests or (200 if args.quick else 10_000)
+            m1 = run_m1(workspace, m1_requests, Path(args.logs), args.encoding_format, args.m1_max_seconds)
+            table.append(asyncio.run(m1))
     mode = "quick" if args.quick else "full"
     elapsed = time.perf_counter() - started
-    print(f"\n{mode} run, {args.weight_format} weights, {elapsed:.0f} s; load average {load_average()}")
+    print(
+        f"\n{mode} run, {args.weight_format} weights, execution_precision {args.execution_precision}, "
+        f"{elapsed:.0f} s; load average {load_average()}"
+    )
     print(f"CPU: {cpu_line()}; {precision}\n")
     print(render(table))
     if args.json:

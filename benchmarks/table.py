@@ -20,6 +20,12 @@ class Row:
     verdict: str = ""
     note: str = ""
     client_cpu: float | None = None
+    cpu_ms: float | None = None
+    """CPU milliseconds per request of the serving process (raw: of this process, per request's
+    worth of texts), over every timed round."""
+    overhead_ms: float | None = None
+    """`cpu_ms` minus raw's CPU per request's worth of texts: what the server spends beyond
+    the model (tokenizer, model and pooling as raw runs them)."""
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -32,13 +38,37 @@ def fmt(value: float | None, digits: int = 2) -> str:
 
 def render(rows: list[Row]) -> str:
     """A Markdown table (it reads fine in a terminal and pastes into the README as is)."""
-    header = ["workload", "system", "figure", "vs raw", "target", "result", "client CPU", "notes"]
+    header = [
+        "workload",
+        "system",
+        "figure",
+        "vs raw",
+        "target",
+        "result",
+        "CPU/req",
+        "overhead/req",
+        "client CPU",
+        "notes",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         figure = "n/a" if row.figure is None else f"{fmt(row.figure)} {row.unit}"
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}×"
         cpu = "" if row.client_cpu is None else f"{100 * row.client_cpu:.0f}%"
-        cells = [row.workload, row.system, figure, ratio, row.target, row.verdict, cpu, row.note]
+        per_request = "" if row.cpu_ms is None else f"{row.cpu_ms:.2f} ms"
+        overhead = "" if row.overhead_ms is None else f"{row.overhead_ms:+.2f} ms"
+        cells = [
+            row.workload,
+            row.system,
+            figure,
+            ratio,
+            row.target,
+            row.verdict,
+            per_request,
+            overhead,
+            cpu,
+            row.note,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -49,7 +49,10 @@ def score(workload: Workload, summary: Summary) -> float:
     return summary.tokens_per_second or 0.0
 
 
-def server_row(workload: Workload, system: str, summary: Summary | None, note: str = "") -> Row:
+def server_row(
+    workload: Workload, system: str, summary: Summary | None, note: str = "", cpu_ms: float | None = None
+) -> Row:
+    """The row of one server; `cpu_ms` is its process's CPU time per successful request."""
     if summary is None or summary.succeeded == 0:
         first = next(iter(summary.errors), "no request succeeded") if summary else note
         return Row(
@@ -73,6 +76,7 @@ def server_row(workload: Workload, system: str, summary: Summary | None, note: s
         unit=unit,
         note=failed,
         client_cpu=summary.client_cpu_share,
+        cpu_ms=cpu_ms,
     )
 
 
@@ -84,18 +88,28 @@ def raw_row(workload: Workload, figure: RawFigure) -> Row:
     else:
         value, unit = figure.tokens_per_second, "tok/s"
     return Row(
-        workload=workload.label, system="raw OpenVINO", figure=value, unit=unit, ratio=1.0, note=figure.config
+        workload=workload.label,
+        system="raw OpenVINO",
+        figure=value,
+        unit=unit,
+        ratio=1.0,
+        note=figure.config,
+        cpu_ms=figure.cpu_ms_per_text * workload.texts,
     )
 
 
 def verdicts(rows: dict[str, dict[str, Row]], raw: dict[str, RawFigure]) -> list[Row]:
     table: list[Row] = []
     for w in WORKLOADS:
+        if w.name not in raw:
+            continue  # not run (compare.py --workloads)
         raw_value = raw_row(w, raw[w.name])
         table.append(raw_value)
         baseline = next((r for s, r in rows[w.name].items() if s.startswith("baseline")), None)
         for system, row in rows[w.name].items():
             assert raw_value.figure is not None
+            if row.cpu_ms is not None and raw_value.cpu_ms is not None:
+                row.overhead_ms = row.cpu_ms - raw_value.cpu_ms
             if w.latency:
                 latency_verdict(row, raw_value.figure, W1_ALLOWANCE_MS)
             elif system.startswith("baseline"):
