@@ -65,6 +65,10 @@ class ServerProcess:
         self.log = log
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self.env: dict[str, str] = {}
+        """Variables set for the process on top of this one's environment."""
+        self.cwd: Path | None = None
+        """Working directory (`python -m` puts it first on sys.path); None: this one's."""
 
     @property
     def pid(self) -> int:
@@ -80,8 +84,10 @@ class ServerProcess:
     def start(self) -> subprocess.Popen[bytes]:
         """Start the process (no waiting)."""
         with self.log.open("wb") as sink:
-            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-            self.process = subprocess.Popen(self.command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
+            self.process = subprocess.Popen(
+                self.command, stdout=sink, stderr=subprocess.STDOUT, env=env, cwd=self.cwd
+            )
         return self.process
 
     async def __aenter__(self) -> ServerProcess:
