@@ -113,7 +113,7 @@ def main() -> int:
     chosen: dict[str, object] = {}
     if args.execution_precision != "auto":
         chosen["execution_precision"] = args.execution_precision
-    config = exported_workspace(args.weight_format, max_length=512, **chosen)
+    config = exported_workspace(args.weight_format, "versioned", source=None, max_length=512, **chosen)
     with tempfile.TemporaryDirectory(prefix="ovserve-abba-") as tmp:
         workspace = copy_workspace(config, Path(tmp) / "workspace")
         asyncio.run(measure(args, workspace, Path(tmp)))

@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen: dict[str, object] = {}
     if args.execution_precision != "auto":
         chosen["execution_precision"] = args.execution_precision
-    config = exported_workspace(args.weight_format, max_length=512, **chosen)
+    config = exported_workspace(args.weight_format, "versioned", source=None, max_length=512, **chosen)
     with tempfile.TemporaryDirectory(prefix="ovserve-compare-") as tmp:
         args.logs = args.logs or tmp
         Path(args.logs).mkdir(parents=True, exist_ok=True)
