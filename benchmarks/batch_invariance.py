@@ -9,7 +9,7 @@ the smallest cosine between a text embedded in padded batches of mixed lengths a
 alone, and the speed: tokens/s for 32 texts x 128 tokens and milliseconds for one 8-token text,
 measured round-robin in ABBA order so that machine drift moves every row alike.
 
-The figures back the bounds of `ovserve.models.execution` and README's batching paragraph.
+The figures back the bounds of `ovserve.runtime.execution` and README's batching paragraph.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
 from raw_model import RawEmbedder, graph_files  # noqa: E402
 
-from ovserve.models.execution import Execution, describe_cpu  # noqa: E402
+from ovserve.runtime.execution import Execution, describe_cpu  # noqa: E402
 from tests.support.models import exported_workspace, graph_dir  # noqa: E402
 
 TEXTS = (

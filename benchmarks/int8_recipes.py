@@ -67,8 +67,8 @@ from machine import cpu_line, load_average  # noqa: E402
 from raw_model import graph_files, pool, property_text  # noqa: E402
 
 from ovserve.bench import synthetic_documents  # noqa: E402
-from ovserve.export import rt_info  # noqa: E402
 from ovserve.export.convert import INT8_KEPT_FP32  # noqa: E402
+from ovserve.runtime import rt_info  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_FP32_ROOT = REPO / "build" / "int8-recipes"

@@ -14,8 +14,8 @@ For each variant a fresh `python -m ovserve` serves a copy of the cached export 
 * combine with `+`.
 
 Printed per variant: RSS when ready, peak, at the end, the growth over the second half of the
-run (least squares, MiB per 1,000 requests) and the throughput. The batching defaults are set
-by a launcher that calls `calculators.batching.set_defaults` before `ovserve.cli.main`.
+run (least squares, MiB per 1,000 requests) and the throughput. The batching defaults are the
+server's flags (`--no-batching`, `--pad_to_multiple_of`).
 """
 
 from __future__ import annotations
@@ -56,15 +56,15 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
-def parse_variant(name: str) -> tuple[dict[str, object], dict[str, str]]:
-    """(batching settings, extra plugin_config) of a variant name."""
-    batching: dict[str, object] = {}
+def parse_variant(name: str) -> tuple[list[str], dict[str, str]]:
+    """(the server's batching flags, extra plugin_config) of a variant name."""
+    batching: list[str] = []
     plugin: dict[str, str] = {}
     for part in name.split("+"):
         if part == "off":
-            batching["enabled"] = False
+            batching.append("--no-batching")
         elif part.startswith("pad"):
-            batching["pad_to_multiple_of"] = int(part[3:])
+            batching += ["--pad_to_multiple_of", str(int(part[3:]))]
         elif part.startswith("cache"):
             plugin["CPU_RUNTIME_CACHE_CAPACITY"] = part[5:]
         elif part != "default":
@@ -114,11 +114,9 @@ async def measure(name: str, config: Path, texts: list[str], clients: int) -> di
         port = free_port()
         launcher = (
             "import sys\n"
-            "from calculators.batching import BatchSettings, set_defaults\n"
-            f"set_defaults(BatchSettings(**{batching!r}))\n"
             "from ovserve.cli import main\n"
             f"sys.argv = ['ovserve', '--config_path', {str(workspace)!r}, '--rest_port', '{port}',"
-            " '--file_system_poll_wait_seconds', '0', '--log_level', 'WARNING']\n"
+            f" '--file_system_poll_wait_seconds', '0', '--log_level', 'WARNING', *{batching!r}]\n"
             "raise SystemExit(main())\n"
         )
         proc = start_server(launcher, Path(tmp) / "server.log")

@@ -5,6 +5,7 @@ Native nodes (one request per run): `EmbeddingsRequestCalculator` → `Tokenizer
 `EmbeddingsResponseCalculator`, fed by the resource node `EmbeddingsServableCalculator` (a model
 directory) or by `OpenVINOModelServerSessionCalculator` (a model of the server's configuration).
 OVMS's `EmbeddingsCalculator` and `EmbeddingsCalculatorOV` are subgraphs that expand into these.
+The packets between them are the engine's formats (`ovserve.graph.formats`).
 """
 
 from __future__ import annotations
@@ -21,18 +22,8 @@ from calculators import (
     pooling_calculator,
     tokenizer_calculator,
 )
-from calculators.payload import (
-    EmbeddingsInput,
-    EmbeddingsRequest,
-    EmbeddingsResult,
-    parse_embeddings_body,
-    parse_embeddings_input,
-)
 
 __all__ = [
-    "EmbeddingsInput",
-    "EmbeddingsRequest",
-    "EmbeddingsResult",
     "embeddings_calculator",
     "embeddings_calculator_ov",
     "embeddings_request_calculator",
@@ -41,8 +32,6 @@ __all__ = [
     "feature_extraction_calculator",
     "normalize_calculator",
     "openvino_model_server_session_calculator",
-    "parse_embeddings_body",
-    "parse_embeddings_input",
     "pooling_calculator",
     "tokenizer_calculator",
 ]

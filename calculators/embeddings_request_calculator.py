@@ -24,8 +24,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, parse_embeddings_body
-from calculators.tokenize_payload import TokenizeBody, TokenizeRequest, parse_tokenize_body
 from ovserve.errors import InvalidArgument, Unimplemented
 from ovserve.graph import (
     Calculator,
@@ -35,7 +33,9 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
-from ovserve.json_text import check_unicode, decode_bytes
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, parse_embeddings_body
+from ovserve.graph.formats.json_text import check_unicode, decode_bytes
+from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeRequest, parse_tokenize_body
 
 REQUEST = Input[object]("REQUEST_PAYLOAD")
 DOCUMENTS = Output[EmbeddingsInput]("INPUT")
@@ -48,7 +48,7 @@ def documents_of(payload: object) -> EmbeddingsInput:
     Raises:
         InvalidArgument: with the OVMS message for a malformed body or an unknown payload type;
             JSON text that is not valid UTF-8 counts as malformed, and a string holding a lone
-            surrogate is named (`ovserve.json_text.check_unicode`).
+            surrogate is named (`ovserve.graph.formats.json_text.check_unicode`).
     """
     if isinstance(payload, EmbeddingsRequest):
         return payload.input

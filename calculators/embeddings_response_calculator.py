@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from calculators.payload import EmbeddingsResult
-from calculators.tokenize_payload import TokenizeResult
-from calculators.vectors import Float32Array
 from ovserve.graph import (
     Calculator,
     CalculatorContext,
@@ -30,6 +27,9 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.embeddings import EmbeddingsResult
+from ovserve.graph.formats.tokenize import TokenizeResult
 
 EMBEDDINGS = Input[Float32Array]("EMBEDDINGS")
 PROMPT_TOKENS = Input[int]("PROMPT_TOKENS", optional=True)

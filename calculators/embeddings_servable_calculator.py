@@ -19,7 +19,7 @@ Example config:
 The model is compiled on `target_device` (default CPU) with `plugin_config`, a JSON object of
 OpenVINO properties; `{"INFERENCE_PRECISION_HINT": "f32"}` asks for f32 execution on CPUs
 whose plugin would otherwise run bf16, and `"DYNAMIC_QUANTIZATION_GROUP_SIZE": 0` keeps int8/int4
-weights from running int8 activations (`ovserve.models.execution` says what each gives).
+weights from running int8 activations (`ovserve.runtime.execution` says what each gives).
 Both side packets are `LoadedModel`s whose `path` is the directory, so downstream nodes can read
 its `config.json` and `1_Pooling/config.json`. The tokenizer's own compiled form is made lazily:
 the tokenizer node compiles its configured copy.

@@ -28,10 +28,11 @@ says otherwise), concurrent runs of this node hand their rows to one `DynamicBat
 merges those that queue while the model is busy into few inferences (token budget counting
 padded tokens, rows grouped by length, no wait timer) on the compiled model's optimal number
 of infer requests, and gives each run exactly its own rows back. Unset fields take the
-server-wide defaults (`calculators.batching.set_defaults`). `enabled: false` runs each request
+server's defaults, the graph service `ovserve.graph.BATCHING`; its batch sizes reach
+`Graph.stats()`. `enabled: false` runs each request
 alone, as OVMS does. Either way, the result is `[N, L, D]` for the run's own `[N, L]` input.
 
-At load the node reads back what the compiled model runs (`ovserve.models.execution`: f32 or
+At load the node reads back what the compiled model runs (`ovserve.runtime.execution`: f32 or
 bf16, int8 activations or not) and logs it with the batch-invariance bound that follows.
 """
 
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,13 +49,12 @@ import numpy as np
 from calculators import batching, model_facts
 from calculators.batching import DynamicBatcher
 from calculators.ov_model import FeatureExtractor
-from calculators.tokens import Int64Array, TokenBatch
-from calculators.vectors import Float32Array
-from ovserve import request_scope
 from ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2 import (
     FeatureExtractionCalculatorOptions,
 )
 from ovserve.graph import (
+    BATCHING,
+    BatchSettings,
     Calculator,
     CalculatorContext,
     CalculatorContract,
@@ -63,8 +64,11 @@ from ovserve.graph import (
     LoadedModel,
     Output,
     register_calculator,
+    request_scope,
 )
-from ovserve.models.execution import Execution
+from ovserve.graph.formats.arrays import Float32Array, Int64Array
+from ovserve.graph.formats.tokens import TokenBatch
+from ovserve.runtime.execution import Execution
 
 if TYPE_CHECKING:
     import openvino
@@ -87,6 +91,10 @@ class Extraction:
     execution: Execution
     """What the compiled model runs, read back at load."""
 
+    def batch_size_counts(self) -> Mapping[int, int]:
+        """Inferences by rows (`ovserve.graph.ReportsBatches`); empty when not batching."""
+        return {} if self.batcher is None else self.batcher.batch_size_counts()
+
     def run(self, batch: TokenBatch) -> Float32Array:
         if self.batcher is not None:
             return self.batcher.run(batch)  # reports its own queue and inference time
@@ -99,9 +107,13 @@ class Extraction:
 
 
 def make_extraction(
-    model: LoadedModel, options: FeatureExtractionCalculatorOptions, *, where: str
+    model: LoadedModel,
+    options: FeatureExtractionCalculatorOptions,
+    *,
+    defaults: BatchSettings,
+    where: str,
 ) -> Extraction:
-    """The extractor of `model` and, when batching is on, its batcher.
+    """The extractor of `model` and, when batching is on (`options` over `defaults`), its batcher.
 
     Raises:
         ConfigError: the model cannot be fed or has no hidden-states output; bad batching limits.
@@ -109,7 +121,7 @@ def make_extraction(
     extractor = FeatureExtractor(model.compiled, output_name=options.output_name, where=where)
     execution = Execution.of(model.compiled, model.model)
     _log.info("%s: model %s version %d runs %s", where, model.name, model.version, execution.describe())
-    settings = batching.resolve(options.batching, where=where)
+    settings = batching.resolve(options.batching, base=defaults, where=where)
     if not settings.enabled:
         return Extraction(extractor=extractor, batcher=None, execution=execution)
     info = model_facts.model_info(model.model)
@@ -134,7 +146,9 @@ class FeatureExtractionCalculator(Calculator):
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
         options = lc.options(FeatureExtractionCalculatorOptions)
-        lc.node_state = make_extraction(lc.side(MODEL), options, where=lc.node_name)
+        lc.node_state = make_extraction(
+            lc.side(MODEL), options, defaults=lc.service(BATCHING), where=lc.node_name
+        )
 
     def process(self, ctx: CalculatorContext) -> None:
         state: Extraction = ctx.node_state

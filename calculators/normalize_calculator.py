@@ -17,7 +17,7 @@ every graph form keeps the same node chain.
 
 from __future__ import annotations
 
-from calculators.vectors import Float32Array, l2_normalize
+from calculators.vectors import l2_normalize
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve.graph import (
     Calculator,
@@ -28,6 +28,7 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
+from ovserve.graph.formats.arrays import Float32Array
 
 EMBEDDINGS_IN = Input[Float32Array]("EMBEDDINGS")
 EMBEDDINGS_OUT = Output[Float32Array]("EMBEDDINGS")

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calculators.tokens import Int64Array, TokenBatch, position_ids
-from calculators.vectors import Float32Array
 from ovserve.errors import ConfigError
-from ovserve.models.infer_pool import InferRequestPool, optimal_requests
+from ovserve.graph.formats.arrays import Float32Array, Int64Array
+from ovserve.graph.formats.tokens import TokenBatch, position_ids
+from ovserve.runtime.infer_pool import InferRequestPool, optimal_requests
 
 if TYPE_CHECKING:
     import openvino

@@ -19,10 +19,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from calculators.batching.coalesce import Coalescer
-from calculators.text_options import Cut
-from calculators.tokens import SplitRow, TokenBatch, check_length, cut_rows, right_padded, row_lengths
 from ovserve.errors import ConfigError
-from ovserve.models.infer_pool import InferRequestPool
+from ovserve.graph.formats.text_options import Cut
+from ovserve.graph.formats.tokens import (
+    SplitRow,
+    TokenBatch,
+    check_length,
+    cut_rows,
+    right_padded,
+    row_lengths,
+)
+from ovserve.runtime.infer_pool import InferRequestPool
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -118,7 +125,7 @@ class TokenizerSettings:
         truncate: True: cut to M; False: reject N > M; None: keep the cut converted into the
             tokenizer (old OVMS graphs, whose `--truncate` was baked in) and reject N > M.
         strip: strip whitespace around every text before `encode` tokenizes it (what
-            sentence-transformers does; see `ovserve.export.rt_info`).
+            sentence-transformers does; see `ovserve.runtime.rt_info`).
     """
 
     max_length: int
@@ -165,7 +172,7 @@ class TextTokenizer:
     def encode(self, texts: Sequence[str], cut: Cut | None = None) -> TokenBatch:
         """Tokenize the batch together (padded to the longest row) and apply the length rule.
 
-        `cut` is a request's own truncation (`calculators.text_options.resolve_cut`); None or a
+        `cut` is a request's own truncation (`ovserve.graph.formats.text_options.resolve_cut`); None or a
         cut that is not `explicit` keeps the graph's setting. A request cut is applied to rows
         the tokenizer did not cut below it (cutting the tokens of a whole text is what the
         Hugging Face tokenizer does), so concurrent requests with different cuts still share

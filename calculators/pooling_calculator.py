@@ -27,8 +27,7 @@ from typing import cast
 import numpy as np
 
 from calculators import model_facts
-from calculators.tokens import Int64Array
-from calculators.vectors import Float32Array, PoolingMode, pool
+from calculators.vectors import PoolingMode, pool
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve.graph import (
     Calculator,
@@ -41,6 +40,7 @@ from ovserve.graph import (
     Output,
     register_calculator,
 )
+from ovserve.graph.formats.arrays import Float32Array, Int64Array
 
 MODEL = InputSidePacket[LoadedModel]("MODEL", optional=True)
 HIDDEN_STATES = Input[Float32Array]("HIDDEN_STATES")

@@ -24,7 +24,7 @@ pad id, vocabulary size; see `calculators.model_facts`); the prompts are read fr
 rt_info, else the model's. Length rules (reference §9.4):
 
 * strings are tokenized as one batch, padded to the longest row (N), on the right whatever the
-  tokenizer's padding side (`calculators.tokens.right_padded`); first stripped of surrounding
+  tokenizer's padding side (`ovserve.graph.formats.tokens.right_padded`); first stripped of surrounding
   whitespace when the export recorded it (`ovserve_strip_text`, sentence-transformers models),
   as `SentenceTransformer.encode` does. With truncate on, every row
   is cut to M tokens as the HF tokenizer cuts (special tokens kept); with it off, N > M fails.
@@ -33,17 +33,17 @@ rt_info, else the model's. Length rules (reference §9.4):
 * token-id lists are used as given (never truncated), right-padded with the pad id; the mask is
   1 on given ids and `token_type_ids` are 1 (the OVMS quirk, 0 for single-type models); N > M fails.
 * a request's `truncate` / `truncate_prompt_tokens` replace the node's setting for that request
-  (`calculators.text_options`: strings are cut as above at M or N, token-id lists to their first
+  (`ovserve.graph.formats.text_options`: strings are cut as above at M or N, token-id lists to their first
   N ids).
 * the failure is `InvalidArgument("Input length N longer than allowed M")`, raised here, so an
   over-long input never reaches the model.
 
 `PROMPT_TOKENS` is the OpenAI usage count: the sum of the attention mask (all ids for token input).
-Within a client request (`ovserve.request_scope`), a count above the request's token limit is
+Within a client request (`ovserve.graph.request_scope`), a count above the request's token limit is
 refused here, before the model runs, and the tokenization time is reported.
 
 `TOKENIZE` → `TOKENS` serves `/v3/tokenize` (reference §9.6): texts are tokenized without the
-node's cut and shaped by the request's options (`calculators.tokens.arrange_token_rows`), so a
+node's cut and shaped by the request's options (`ovserve.graph.formats.tokens.arrange_token_rows`), so a
 client sees the full token count unless it asks for `max_length`. `pad_to_max_length` without
 `max_length` pads to the node's M; padding beyond M is refused (it would only allocate).
 """
@@ -56,19 +56,6 @@ from dataclasses import dataclass
 
 from calculators import model_facts
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
-from calculators.payload import EmbeddingsInput
-from calculators.text_options import Prompts, resolve_cut
-from calculators.tokenize_payload import TokenizeRequest, TokenizeResult
-from calculators.tokens import (
-    TOKEN_INPUT_TYPE_ID,
-    Int64Array,
-    TokenBatch,
-    arrange_token_rows,
-    check_length,
-    cut_token_ids,
-    pad_token_ids,
-)
-from ovserve import request_scope
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError, InvalidArgument, Unimplemented
 from ovserve.graph import (
@@ -81,6 +68,19 @@ from ovserve.graph import (
     LoadedModel,
     Output,
     register_calculator,
+    request_scope,
+)
+from ovserve.graph.formats.arrays import Int64Array
+from ovserve.graph.formats.embeddings import EmbeddingsInput
+from ovserve.graph.formats.text_options import Prompts, resolve_cut
+from ovserve.graph.formats.tokenize import TokenizeRequest, TokenizeResult
+from ovserve.graph.formats.tokens import (
+    TOKEN_INPUT_TYPE_ID,
+    TokenBatch,
+    arrange_token_rows,
+    check_length,
+    cut_token_ids,
+    pad_token_ids,
 )
 
 TOKENIZER = InputSidePacket[LoadedModel]("TOKENIZER")

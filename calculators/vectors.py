@@ -1,7 +1,7 @@
 """Pooling and L2 normalisation in numpy, with the semantics of reference §4.2.
 
 Inputs are the model's `[N, L, D]` hidden states and the `[N, L]` attention mask, which says
-where each row's real tokens are (`calculators.tokens`), on whichever side the padding is.
+where each row's real tokens are (`ovserve.graph.formats.tokens`), on whichever side the padding is.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from calculators.tokens import first_positions, last_positions
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.tokens import first_positions, last_positions
 
-Float32Array = npt.NDArray[np.float32]
 PoolingMode = Literal["CLS", "MEAN", "LAST"]
 
 EPS = 1e-12

@@ -18,6 +18,7 @@ from typing import Protocol
 import openvino as ov
 
 from ovserve import status
+from ovserve.graph import GraphStats
 from ovserve.graph.resources import LoadedModel, ModelResolver
 from ovserve.lifecycle.graphs import GraphTable
 from ovserve.lifecycle.reload import Reloader, ReloadOutcome
@@ -33,6 +34,7 @@ class ServableGraph(Protocol):
     """What the repository needs of a loaded graph."""
 
     def close(self) -> None: ...
+    def stats(self) -> GraphStats: ...
 
 
 GraphLoader = Callable[[GraphSpec, ModelResolver, ov.Core], ServableGraph]

@@ -24,24 +24,24 @@ from types import TracebackType
 import grpc
 from aiohttp import web
 
-from calculators.batching import BatchSettings, set_defaults
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
 from ovserve.frontends.grpc import bind, make_server
 from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import make_app
+from ovserve.graph import BATCHING, BatchSettings, GraphServices
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_loading import GraphLoader
 from ovserve.lifecycle import Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
 from ovserve.model_path_check import check_model_path
-from ovserve.models.execution import describe_cpu
 from ovserve.names import read_alias_file
 from ovserve.ready_line import ready_message
 from ovserve.repository import Repository
 from ovserve.runtime import shared_core
+from ovserve.runtime.execution import describe_cpu
 from ovserve.security.tls import server_ssl_context
 from ovserve.startup_check import unservable_reasons
 from ovserve.workspace import Workspace, load_workspace, single_model_workspace
@@ -82,21 +82,21 @@ class Server:
         self.config = config
         self.workspace = workspace if workspace is not None else workspace_from_config(config)
         families = enabled_families(config, self.workspace)
-        # Before any graph loads: feature-extraction nodes read these defaults at load.
-        set_defaults(
-            BatchSettings(
-                enabled=config.batching,
-                max_batch_size=config.max_batch_size,
-                max_batch_tokens=config.max_batch_tokens,
-                pad_to_multiple_of=config.pad_to_multiple_of,
-            )
-        )
+        # Every graph gets these at load (feature-extraction nodes read them), reloads too.
+        batching = BatchSettings(
+            enabled=config.batching,
+            max_batch_size=config.max_batch_size,
+            max_batch_tokens=config.max_batch_tokens,
+            pad_to_multiple_of=config.pad_to_multiple_of,
+        ).check(where="server batching defaults")
         self._executor = NodeExecutor(config.graph_threads or None)
         core = shared_core(config.cache_dir)
         # The CPU decides the arithmetic (bf16 and int8 activations where it has them), so the
         # log names it; each feature-extraction node logs what its model runs.
         log.info("CPU: %s", describe_cpu(core))
-        self.repository = Repository(self.workspace, core, GraphLoader(self._executor))
+        self.repository = Repository(
+            self.workspace, core, GraphLoader(self._executor, GraphServices.of((BATCHING, batching)))
+        )
         # One guard for both front ends: the in-flight bound of a servable counts both protocols.
         self.guard = RequestGuard(config.limits, on_refused=self._refused if families is not None else None)
         # Private registry per server (`ovserve.metrics`); None when metrics are off.

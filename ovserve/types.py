@@ -4,8 +4,9 @@ Both front ends (REST and gRPC) translate their wire formats into these and back
 knows about HTTP, JSON or protobuf. Tensors follow KServe v2 naming (`datatype` strings such as
 `FP32`, `INT64`, `BYTES`) because both KServe codecs speak it, but hold plain numpy arrays.
 
-The embeddings and tokenize objects live in `calculators` (the graph streams carry them) and are
-re-exported here so that front ends import every neutral type from one place.
+The embeddings and tokenize objects are packet formats of the engine (`ovserve.graph.formats`:
+the graph streams carry them) and are re-exported here so that front ends import every neutral
+type from one place.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-from calculators.text_options import TextOptions
-from calculators.tokenize_payload import TokenizeBody, TokenizeRequest, TokenizeResult
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.text_options import TextOptions
+from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeRequest, TokenizeResult
 
 __all__ = [
     "DATATYPES",

@@ -1,7 +1,7 @@
 """Suite-wide hooks: every run names the CPU kind it ran on, at the top and at the end.
 
 OpenVINO's CPU plugin runs differently per CPU (bf16 and int8 activations where the CPU has
-them, f32 elsewhere; `ovserve.models.execution`), so a failure report must say which kind ran.
+them, f32 elsewhere; `ovserve.runtime.execution`), so a failure report must say which kind ran.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import functools
 import openvino as ov
 import pytest
 
-from ovserve.models.execution import describe_cpu
+from ovserve.runtime.execution import describe_cpu
 
 
 @functools.cache

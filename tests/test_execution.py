@@ -1,4 +1,4 @@
-"""`ovserve.models.execution` on tiny in-process models: what runs is read back, not assumed.
+"""`ovserve.runtime.execution` on tiny in-process models: what runs is read back, not assumed.
 
 Two tests make sense on one CPU kind only and say so when skipped; each kind runs one of them,
 so none is skipped on both.
@@ -11,7 +11,7 @@ import openvino as ov
 import openvino.opset13 as ops
 import pytest
 
-from ovserve.models.execution import (
+from ovserve.runtime.execution import (
     EXACT_BOUND,
     REDUCED_BOUND,
     Execution,

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from calculators.batching.batcher import DynamicBatcher, InferFn
-from calculators.batching.settings import BatchSettings, defaults, resolve, set_defaults
+from calculators.batching.settings import resolve
 
-__all__ = ["BatchSettings", "DynamicBatcher", "InferFn", "defaults", "resolve", "set_defaults"]
+__all__ = ["DynamicBatcher", "InferFn", "resolve"]

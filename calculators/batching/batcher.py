@@ -38,10 +38,9 @@ from typing import Generic, TypeVar
 
 from calculators.batching import rows as batch_rows
 from calculators.batching.rows import Job, Row
-from calculators.batching.settings import BatchSettings
-from calculators.tokens import TokenBatch
-from calculators.vectors import Float32Array
-from ovserve import request_scope
+from ovserve.graph import BatchSettings, request_scope
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.tokens import TokenBatch
 
 S = TypeVar("S")
 
@@ -120,7 +119,7 @@ class DynamicBatcher(Generic[S]):
 
         Blocks until every row ran. Raises what the model raised for this request's rows.
         Within a client request, reports its inference time and the rest of its wait as
-        queue time (`ovserve.request_scope`).
+        queue time (`ovserve.graph.request_scope`).
         """
         started = time.perf_counter()
         job = Job.of(batch)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from calculators.batching.settings import BatchSettings
-from calculators.tokens import TokenBatch, row_lengths
-from calculators.vectors import Float32Array
+from ovserve.graph import BatchSettings
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.tokens import TokenBatch, row_lengths
 
 # Rows are merged only while the longest is at most this many tokens, or a quarter, longer
 # than the shortest: padding waste per row stays under ~25% for long texts, and short texts

@@ -1,7 +1,7 @@
 """Export Hugging Face models into OVMS-compatible workspaces (`ovserve export ...`).
 
 Public API: `export_embeddings(options, progress) -> ExportResult` with `ExportOptions`;
-the rt_info keys a graph engine reads are documented in `ovserve.export.rt_info`.
+the rt_info keys a graph engine reads are documented in `ovserve.runtime.rt_info`.
 Importing this package is cheap: torch, transformers and optimum load only during an export.
 """
 

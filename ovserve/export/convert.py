@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ovserve.errors import ConfigError, Unavailable
-from ovserve.export import fallback, rt_info
+from ovserve.export import fallback
 from ovserve.export.dense import DenseLayer, fold_dense_layers
+from ovserve.runtime import rt_info
 
 _INSTALL_HINT = (
     "ovserve export needs the export stack: run `make setup`, or `pip install 'ovserve[export]'` "

@@ -4,7 +4,7 @@ Everything that can be refused is refused before the slow conversion starts. The
 written into a hidden staging directory inside the repository and moved into place by
 rename, so a server polling the workspace never sees a half-written version directory.
 
-Length handling (see `ovserve.export.rt_info` for the recorded keys): the tokenizer IR always
+Length handling (see `ovserve.runtime.rt_info` for the recorded keys): the tokenizer IR always
 truncates, at `max_length` with `truncate`, otherwise at the model's positional limit, so
 whatever `truncate` says no input longer than the model supports reaches it; with `truncate`
 off the graph rejects inputs longer than `max_length` using the recorded `ovserve_max_length`.
@@ -19,9 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ovserve.errors import ConfigError
-from ovserve.export import config_file, convert, dense, layouts, rt_info, workspace_fs
+from ovserve.export import config_file, convert, dense, layouts, workspace_fs
 from ovserve.export.hf_model import SourceModel, read_source_model
 from ovserve.export.options import ExportOptions, ExportResult
+from ovserve.runtime import rt_info
 
 STEPS = 5
 

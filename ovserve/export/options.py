@@ -82,7 +82,7 @@ class ExportOptions:
         f32 means f32 throughout: for int8/int4 weights it also turns off the CPU plugin's
         dynamic quantization of activations (`DYNAMIC_QUANTIZATION_GROUP_SIZE` 0), which would
         otherwise run int8 activations and make a vector depend on its batch-mates by up to
-        ~2e-3 (see `ovserve.models.execution`). It costs speed: on an AVX-512 bf16 CPU the int8
+        ~2e-3 (see `ovserve.runtime.execution`). It costs speed: on an AVX-512 bf16 CPU the int8
         model ran 1.7-2.7x slower at 32 x 128 tokens without it (benchmarks/batch_invariance.py).
         """
         hint = self.inference_precision_hint

@@ -12,7 +12,7 @@ One `RequestGuard` lives in the server; both front ends pass every inference cal
   `DeadlineExceeded` (504 / DEADLINE_EXCEEDED). The work already handed to a graph or model thread is not
   interrupted (the data plane has no cancellation); its slot is freed when the answer goes out.
 * Inputs per request: `check_inputs` refuses more documents than `max_inputs_per_request`.
-* Tokens per request: the request's `ovserve.request_scope` carries `max_tokens_per_request`
+* Tokens per request: the request's `ovserve.graph.request_scope` carries `max_tokens_per_request`
   to the tokenizer, which refuses a larger request before the model runs.
 * Metrics: `on_refused(servable)` is told of every refusal; `inflight_counts` is the
   admission depth per servable, safe to read from any thread.
@@ -24,9 +24,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from ovserve import request_scope
 from ovserve.config import RequestLimits
 from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
+from ovserve.graph import request_scope
 
 T = TypeVar("T")
 

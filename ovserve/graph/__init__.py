@@ -6,9 +6,12 @@ Public API (see `ovserve.graph.calculator` for the calculator spec):
   `CalculatorContext`, `GraphLoadContext`, `ExpandContext`, ports (`Input`, `Output`,
   `InputSidePacket`, `OutputSidePacket`), `register_calculator`, `CalculatorRegistry`,
   `default_registry`.
-* What the server provides: `ModelResolver`, `LoadedModel`.
+* What the server provides: `ModelResolver`, `LoadedModel`, graph services (`GraphServices`
+  with keys such as `BATCHING` → `BatchSettings`).
+* Packet types the streams carry: `ovserve.graph.formats`; per-request facts:
+  `ovserve.graph.request_scope`.
 * Loading and running: `load_graph(source, resolver=..., registry=..., core=..., executor=...)`
-  → `Graph` (`await graph.run({"input": payload})`, `graph.close()`), `NodeExecutor`,
+  → `Graph` (`await graph.run({"input": payload})`, `graph.stats()`, `graph.close()`), `NodeExecutor`,
   `load_calculator_modules(names)`; lower level `parse_graph_file`, `validate_graph`.
 
 This package imports neither aiohttp nor grpc (tests/test_layering.py).
@@ -39,9 +42,13 @@ from ovserve.graph.modules import load_calculator_modules
 from ovserve.graph.parser import ParsedGraph, parse_graph_file, parse_graph_text
 from ovserve.graph.registry import CalculatorRegistry, default_registry, register_calculator
 from ovserve.graph.runner import Graph, GraphSource, load_graph
+from ovserve.graph.services import BATCHING, BatchSettings, GraphService, GraphServices
+from ovserve.graph.stats import GraphStats, ReportsBatches
 from ovserve.graph.validation import ValidatedGraph, validate_graph
 
 __all__ = [
+    "BATCHING",
+    "BatchSettings",
     "Calculator",
     "CalculatorContext",
     "CalculatorContract",
@@ -49,7 +56,10 @@ __all__ = [
     "ExpandContext",
     "Graph",
     "GraphLoadContext",
+    "GraphService",
+    "GraphServices",
     "GraphSource",
+    "GraphStats",
     "Input",
     "InputSidePacket",
     "LoadedModel",
@@ -60,6 +70,7 @@ __all__ = [
     "OutputSidePacket",
     "ParsedGraph",
     "Port",
+    "ReportsBatches",
     "ResourceCalculator",
     "Subgraph",
     "ValidatedGraph",

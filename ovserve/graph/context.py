@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from ovserve.errors import InternalError
 from ovserve.graph.ports import Input, InputSidePacket, Output, Port
 from ovserve.graph.resources import ModelResolver
+from ovserve.graph.services import GraphService, GraphServices
 
 if TYPE_CHECKING:
     import openvino
@@ -111,6 +112,7 @@ class GraphLoadContext(_OptionsMixin):
         core: Callable[[], openvino.Core],
         side_packets: Mapping[str, object],
         on_close: Callable[[Callable[[], None]], None],
+        services: GraphServices | None = None,
     ) -> None:
         self.node_name = node_name
         self.graph_path = graph_path
@@ -123,6 +125,7 @@ class GraphLoadContext(_OptionsMixin):
         self.output_side_packets: dict[str, object] = {}
         self.node_state: Any = None
         self._on_close = on_close
+        self._services = services or GraphServices()
 
     @functools.cached_property
     def core(self) -> openvino.Core:
@@ -138,6 +141,10 @@ class GraphLoadContext(_OptionsMixin):
         """The input side packet of `port` (KeyError if an optional one is unconnected)."""
         value: T = self.side_packets[port.tag]  # type: ignore[assignment]
         return value
+
+    def service(self, key: GraphService[T]) -> T:
+        """The server's value of graph service `key`, or its default (`ovserve.graph.services`)."""
+        return self._services.get(key)
 
     def on_close(self, release: Callable[[], None]) -> None:
         """Register a callback run once when the graph is closed (after its last run)."""

@@ -18,6 +18,7 @@ from ovserve.graph.context import GraphLoadContext
 from ovserve.graph.node_check import ValidatedNode, node_label
 from ovserve.graph.ports import PortKind
 from ovserve.graph.resources import ModelResolver
+from ovserve.graph.services import GraphServices
 from ovserve.graph.validation import ValidatedGraph
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def load_nodes(
     resolver: ModelResolver,
     core: CoreSource,
     side_packets: Mapping[str, object],
+    services: GraphServices,
 ) -> LoadedGraph:
     """Load every node of `graph` (see module doc). Blocking."""
     loaded = LoadedGraph()
@@ -69,7 +71,7 @@ def load_nodes(
         loaded.side_packets[ref.name] = side_packets[ref.name]
     try:
         for node in graph.load_order:
-            _load_node(graph, node, loaded, resolver, core)
+            _load_node(graph, node, loaded, resolver, core, services)
     except BaseException:
         loaded.release()
         raise
@@ -77,7 +79,12 @@ def load_nodes(
 
 
 def _load_node(
-    graph: ValidatedGraph, node: ValidatedNode, loaded: LoadedGraph, resolver: ModelResolver, core: CoreSource
+    graph: ValidatedGraph,
+    node: ValidatedNode,
+    loaded: LoadedGraph,
+    resolver: ModelResolver,
+    core: CoreSource,
+    services: GraphServices,
 ) -> None:
     label = node_label(graph.path, node.name, node.calculator)
     lc = GraphLoadContext(
@@ -92,6 +99,7 @@ def _load_node(
             ref.key: loaded.side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)
         },
         on_close=loaded.closers.append,
+        services=services,
     )
     try:
         node.cls.load(lc)

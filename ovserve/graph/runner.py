@@ -26,8 +26,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ovserve import request_scope
 from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
+from ovserve.graph import request_scope
 from ovserve.graph.context import CalculatorContext
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph.loading import CoreSource, default_core, load_nodes, renamed_error
@@ -36,6 +36,8 @@ from ovserve.graph.parser import parse_graph_file
 from ovserve.graph.ports import PortKind
 from ovserve.graph.registry import CalculatorRegistry, default_registry
 from ovserve.graph.resources import ModelResolver, NoModels
+from ovserve.graph.services import GraphServices
+from ovserve.graph.stats import GraphStats
 from ovserve.graph.validation import ValidatedGraph, validate_graph
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ def load_graph(
     core: openvino.Core | None = None,
     executor: NodeExecutor | None = None,
     side_packets: Mapping[str, object] | None = None,
+    services: GraphServices | None = None,
 ) -> Graph:
     """Parse, validate and load the graph of `source`. Blocking: call it off the event loop.
 
@@ -78,6 +81,7 @@ def load_graph(
         core: the shared `openvino.Core` (default: a process-wide one, created on demand).
         executor: the pool runs execute on; when None the graph owns a private one.
         side_packets: values of the graph's `input_side_packet`s, by name.
+        services: the server's graph services (default: every service's default).
 
     Raises:
         ConfigError: the file does not parse or validate (message names file, line, node).
@@ -92,6 +96,7 @@ def load_graph(
         core=core,
         executor=executor,
         side_packets=side_packets or {},
+        services=services,
     )
 
 
@@ -107,13 +112,18 @@ class Graph:
         core: openvino.Core | None = None,
         executor: NodeExecutor | None = None,
         side_packets: Mapping[str, object] | None = None,
+        services: GraphServices | None = None,
     ) -> None:
         """Load every node (blocking). Raises as `load_graph` does."""
         self.name = name
         self.validated = validated
         core_source: CoreSource = (lambda: core) if core is not None else default_core
         self._loaded = load_nodes(
-            validated, resolver=resolver, core=core_source, side_packets=side_packets or {}
+            validated,
+            resolver=resolver,
+            core=core_source,
+            side_packets=side_packets or {},
+            services=services or GraphServices(),
         )
         self._owns_executor = executor is None
         self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
@@ -136,6 +146,10 @@ class Graph:
     def side_packet(self, name: str) -> object:
         """The side packet `name` produced at load (KeyError if none). Shared: do not mutate."""
         return self._loaded.side_packets[name]
+
+    def stats(self) -> GraphStats:
+        """What the graph's nodes report now (`ovserve.graph.stats`); cheap, thread-safe."""
+        return GraphStats.of(self._loaded.node_state.values())
 
     def node_states(self) -> Mapping[str, object]:
         """Each node's state made at load, by node name (shared by all runs: do not mutate)."""

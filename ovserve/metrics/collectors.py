@@ -1,7 +1,7 @@
 """Families read when `/metrics` is scraped, not recorded per request.
 
 Streams and infer-request counts are properties of the compiled models; the admission depth
-is the guard's own bookkeeping; batch sizes are counted by each graph's `DynamicBatcher`.
+is the guard's own bookkeeping; batch sizes are what each graph reports (`Graph.stats`).
 Reading them at scrape time costs nothing on the request path.
 
 `ScrapeCollector.collect` runs on the rendering thread, never on the event loop: everything it
@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator, Mapping
 from prometheus_client.metrics_core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from calculators.batching import DynamicBatcher
 from ovserve.errors import OvserveError
 from ovserve.metrics.families import FAMILIES
 from ovserve.models.manager import LoadedModelVersion
@@ -89,10 +88,7 @@ class ScrapeCollector(Collector):
         spec = FAMILIES["ovserve_batch_size"]
         family = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
         for name in sorted(self._repository.graphs.names()):
-            counts: dict[int, int] = {}
-            for batcher in self._batchers(name):
-                for rows, batches in batcher.batch_size_counts().items():
-                    counts[rows] = counts.get(rows, 0) + batches
+            counts = self._batch_size_counts(name)
             if not counts:
                 continue
             buckets = [
@@ -102,16 +98,13 @@ class ScrapeCollector(Collector):
             family.add_metric([name], buckets, sum_value=sum(rows * n for rows, n in counts.items()))
         return family
 
-    def _batchers(self, name: str) -> list[DynamicBatcher[object]]:
-        """The batchers of the loaded graph `name` (node states that carry one)."""
+    def _batch_size_counts(self, name: str) -> Mapping[int, int]:
+        """Inferences by rows of the loaded graph `name` (`Graph.stats`); empty when not loaded."""
         try:
             graph = self._repository.graph(name)
         except OvserveError:
-            return []
-        loaded = getattr(graph, "_loaded", None)  # `ovserve.graph.runner.Graph` keeps node state here
-        states = getattr(loaded, "node_state", {})
-        found = [getattr(state, "batcher", None) for state in states.values()]
-        return [b for b in found if isinstance(b, DynamicBatcher)]
+            return {}
+        return graph.stats().batch_sizes
 
 
 def _gauge(name: str) -> GaugeMetricFamily:

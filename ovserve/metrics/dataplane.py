@@ -27,9 +27,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import TypeVar
 
-from ovserve import request_scope
 from ovserve.dataplane import DataPlane, EmbeddingsPayload
 from ovserve.errors import InvalidArgument, OvserveError
+from ovserve.graph import request_scope
 from ovserve.metrics.context import current_call
 from ovserve.metrics.recorder import Metrics, ModelTimes
 from ovserve.repository import Repository

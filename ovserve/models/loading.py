@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
-from ovserve.models.infer_pool import InferRequestPool, optimal_requests
+from ovserve.runtime.infer_pool import InferRequestPool, optimal_requests
 from ovserve.workspace import ModelSpec
 
 _MODEL_SUFFIXES = (".xml", ".onnx")

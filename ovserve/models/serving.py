@@ -10,8 +10,8 @@ import time
 import numpy as np
 import openvino as ov
 
-from ovserve import request_scope
 from ovserve.errors import InvalidArgument
+from ovserve.graph import request_scope
 from ovserve.models.loading import LoadedModelVersion
 from ovserve.types import ModelMetadata, Tensor, TensorSpec, datatype_of, dtype_of
 
@@ -46,7 +46,7 @@ def run_model(
 ) -> tuple[Tensor, ...]:
     """Run one inference on one of the version's pooled infer requests. Blocking: call from a
     worker thread. Within a client request, the wait for an infer request is reported as queue
-    time and the inference as inference time (`ovserve.request_scope`).
+    time and the inference as inference time (`ovserve.graph.request_scope`).
 
     Raises:
         InvalidArgument: inputs do not match the model's (OVMS texts), or an unknown output.

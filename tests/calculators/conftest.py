@@ -18,10 +18,11 @@ import numpy.typing as npt
 import pytest
 
 import calculators  # noqa: F401  # registers the built-ins
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 from ovserve.graph.loading import default_core
 from ovserve.graph.resources import ModelResolver, NoModels
 from ovserve.graph.runner import Graph, load_graph
+from ovserve.graph.services import GraphServices
 from ovserve.models import ModelManager
 from ovserve.workspace import load_workspace
 from tests.support.models import default_model_source, exported_workspace, graph_dir
@@ -115,13 +116,21 @@ def load_workspace_graph(config: Path) -> tuple[Graph, ModelManager]:
     return load_graph(spec, resolver=models, core=default_core()), models
 
 
-def load_text_graph(tmp: Path, text: str, base_path: Path, resolver: ModelResolver | None = None) -> Graph:
+def load_text_graph(
+    tmp: Path,
+    text: str,
+    base_path: Path,
+    resolver: ModelResolver | None = None,
+    *,
+    services: GraphServices | None = None,
+) -> Graph:
     path = tmp / "graph.pbtxt"
     path.write_text(text)
     return load_graph(
         GraphSource(name="variant", graph_path=path, base_path=base_path),
         resolver=resolver or NoModels(),
         core=default_core(),
+        services=services,
     )
 
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
 
-from calculators.batching import BatchSettings, DynamicBatcher, resolve, set_defaults
-from calculators.batching import settings as batch_settings
+from calculators.batching import DynamicBatcher, resolve
 from calculators.batching.rows import Job, Row, assemble, close_enough, select
-from calculators.tokens import TokenBatch
-from calculators.vectors import Float32Array
 from ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2 import BatchingOptions
 from ovserve.errors import ConfigError
+from ovserve.graph import BatchSettings
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.tokens import TokenBatch
 
 BAD_ID = 666
 
@@ -102,13 +102,6 @@ def make() -> Callable[..., tuple[DynamicBatcher[int], FakeModel]]:
         return DynamicBatcher(model, list(range(slots)), settings, limit=512), model
 
     return factory
-
-
-@pytest.fixture
-def restore_defaults() -> Iterator[None]:
-    before = batch_settings.defaults()
-    yield
-    set_defaults(before)
 
 
 def rows_of(*lengths: int) -> list[Row]:
@@ -240,13 +233,13 @@ def test_every_slot_runs_a_batch_at_the_same_time(
     assert list(batcher.history) == [1, 1]
 
 
-def test_options_override_the_server_defaults_field_by_field(restore_defaults: None) -> None:
-    set_defaults(BatchSettings(max_batch_size=16, max_batch_tokens=1000))
-    settings = resolve(BatchingOptions(max_batch_tokens=2000, pad_to_multiple_of=0), where="n")
+def test_options_override_the_server_defaults_field_by_field() -> None:
+    server = BatchSettings(max_batch_size=16, max_batch_tokens=1000)
+    settings = resolve(BatchingOptions(max_batch_tokens=2000, pad_to_multiple_of=0), base=server, where="n")
     assert settings == BatchSettings(max_batch_size=16, max_batch_tokens=2000, pad_to_multiple_of=0)
-    assert not resolve(BatchingOptions(enabled=False), where="n").enabled
+    assert not resolve(BatchingOptions(enabled=False), base=server, where="n").enabled
     with pytest.raises(ConfigError, match="must be >= 1"):
-        resolve(BatchingOptions(max_batch_size=0), where="n")
+        resolve(BatchingOptions(max_batch_size=0), base=server, where="n")
 
 
 @pytest.mark.parametrize("slots", [1, 2, 3])

@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from calculators.batching import BatchSettings, DynamicBatcher, set_defaults
-from calculators.batching import settings as batch_settings
+from calculators.batching import DynamicBatcher
 from calculators.feature_extraction_calculator import Extraction
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-from calculators.tokens import TokenBatch
-from calculators.vectors import Float32Array
 from ovserve.errors import InvalidArgument
+from ovserve.graph import BATCHING, BatchSettings, GraphServices
+from ovserve.graph.formats.arrays import Float32Array
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.tokens import TokenBatch
 from ovserve.graph.runner import Graph
-from ovserve.models.execution import Execution
+from ovserve.runtime.execution import Execution
 from tests.calculators.conftest import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph, run_graph
 from tests.support.models import exported_workspace, graph_dir
 from tests.support.precision import execution_of
@@ -146,8 +146,10 @@ def int8_dir() -> Path:
 def make_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Graph]]:
     graphs: list[Graph] = []
 
-    def make(base: Path, **options: str) -> Graph:
-        graph = load_text_graph(tmp_path_factory.mktemp("batching"), graph_text(**options), base)
+    def make(base: Path, services: GraphServices | None = None, **options: str) -> Graph:
+        graph = load_text_graph(
+            tmp_path_factory.mktemp("batching"), graph_text(**options), base, services=services
+        )
         graphs.append(graph)
         return graph
 
@@ -279,20 +281,12 @@ def test_a_lone_request_on_an_idle_model_runs_at_once_as_a_batch_of_one(
     assert list(batcher.history) == [1]
 
 
-@pytest.fixture
-def batching_off_by_default() -> Iterator[None]:
-    before = batch_settings.defaults()
-    set_defaults(BatchSettings(enabled=False))
-    yield
-    set_defaults(before)
-
-
-@pytest.mark.usefixtures("batching_off_by_default")
 def test_the_server_default_turns_batching_off_unless_a_graph_turns_it_on(
     fp32_dir: Path, make_graph: Callable[..., Graph]
 ) -> None:
-    assert batcher_of(make_graph(fp32_dir)) is None
-    on = make_graph(fp32_dir, batching="enabled: true max_batch_size: 8")
+    batching_off_by_default = GraphServices.of((BATCHING, BatchSettings(enabled=False)))
+    assert batcher_of(make_graph(fp32_dir, batching_off_by_default)) is None
+    on = make_graph(fp32_dir, batching_off_by_default, batching="enabled: true max_batch_size: 8")
     batcher = batcher_of(on)
     assert batcher is not None
     assert batcher.settings.max_batch_size == 8

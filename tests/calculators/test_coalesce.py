@@ -10,7 +10,7 @@ import pytest
 
 from calculators.batching.coalesce import Coalescer
 from calculators.ov_tokenizer import rows_of
-from calculators.tokens import TokenBatch
+from ovserve.graph.formats.tokens import TokenBatch
 
 
 class Doubler:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import calculators  # noqa: F401  # registers the built-ins
-from calculators.payload import EmbeddingsInput, EmbeddingsResult
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError
 from ovserve.graph import default_registry
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsResult
 from ovserve.graph.node_check import ValidatedNode
 from ovserve.graph.parser import parse_graph_text
 from ovserve.graph.validation import validate_graph

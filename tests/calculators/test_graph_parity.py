@@ -20,7 +20,7 @@ import openvino as ov
 import pytest
 
 from calculators import model_facts
-from calculators.payload import EmbeddingsResult
+from ovserve.graph.formats.embeddings import EmbeddingsResult
 from ovserve.graph.loading import default_core
 from ovserve.graph.runner import Graph
 from tests.calculators.conftest import LONG_TEXT, TEXTS, cosines, embed, load_workspace_graph

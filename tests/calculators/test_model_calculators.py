@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from calculators.payload import EmbeddingsInput
 from ovserve.errors import ConfigError, InvalidArgument
+from ovserve.graph.formats.embeddings import EmbeddingsInput
 from ovserve.graph.runner import Graph
 from ovserve.testing import CalculatorRunner
 from tests.calculators.conftest import LONG_TEXT, TEXTS, embed, run_graph

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from calculators.embeddings_request_calculator import documents_of
-from calculators.payload import (
+from ovserve.errors import ErrorCode, InvalidArgument
+from ovserve.graph.formats.embeddings import (
     EmbeddingsInput,
     EmbeddingsRequest,
     parse_embeddings_body,
     parse_embeddings_input,
 )
-from ovserve.errors import ErrorCode, InvalidArgument
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from calculators import model_facts
-from calculators.payload import EmbeddingsInput, parse_embeddings_body
-from calculators.text_options import Cut, Prompts, TextOptions, parse_text_options, resolve_cut
-from calculators.tokens import TokenBatch, cut_rows, cut_token_ids
 from ovserve.errors import ConfigError, InvalidArgument
-from ovserve.export import rt_info
+from ovserve.graph.formats.embeddings import EmbeddingsInput, parse_embeddings_body
+from ovserve.graph.formats.text_options import Cut, Prompts, TextOptions, parse_text_options, resolve_cut
+from ovserve.graph.formats.tokens import TokenBatch, cut_rows, cut_token_ids
+from ovserve.runtime import rt_info
 
 
 @pytest.mark.parametrize(

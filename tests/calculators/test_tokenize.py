@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from calculators.tokenize_payload import TokenizeBody, TokenizeResult
 from ovserve.errors import ErrorCode, OvserveError
+from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeResult
 from ovserve.graph.runner import Graph
 from tests.calculators.conftest import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph
 from tests.support.models import default_model_source

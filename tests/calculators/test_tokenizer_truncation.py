@@ -13,8 +13,8 @@ import openvino as ov
 import pytest
 
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_truncation
-from calculators.text_options import Cut
 from ovserve.errors import ConfigError, InvalidArgument
+from ovserve.graph.formats.text_options import Cut
 from ovserve.graph.loading import default_core
 from tests.calculators.conftest import LONG_TEXT
 from tests.support.models import default_model_source

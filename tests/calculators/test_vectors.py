@@ -6,7 +6,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from calculators.tokens import (
+from calculators.vectors import PoolingMode, l2_normalize, pool
+from ovserve.errors import InvalidArgument
+from ovserve.graph.formats.tokens import (
     TokenBatch,
     check_length,
     first_positions,
@@ -16,8 +18,6 @@ from calculators.tokens import (
     right_padded,
     row_lengths,
 )
-from calculators.vectors import PoolingMode, l2_normalize, pool
-from ovserve.errors import InvalidArgument
 
 RNG = np.random.default_rng(7)
 HIDDEN = RNG.standard_normal((3, 5, 4)).astype(np.float32)

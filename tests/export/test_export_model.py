@@ -15,8 +15,8 @@ import openvino as ov
 import openvino_tokenizers  # noqa: F401  (registers the tokenizer ops before reading the IR)
 import pytest
 
-from ovserve.export import rt_info
 from ovserve.export.cli import main
+from ovserve.runtime import rt_info
 from tests.support.models import (
     DEFAULT_GRAPH_NAME,
     copy_workspace,

@@ -164,7 +164,7 @@ def test_flat_graph_options() -> None:
 
 def test_importing_export_pulls_in_no_heavy_stack() -> None:
     code = (
-        "import sys, ovserve.export, ovserve.export.cli, ovserve.export.rt_info; "
+        "import sys, ovserve.export, ovserve.export.cli, ovserve.runtime.rt_info; "
         "heavy = [m for m in ('torch', 'transformers', 'optimum', 'nncf') if m in sys.modules]; "
         "print(heavy)"
     )

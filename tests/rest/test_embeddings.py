@@ -2,7 +2,7 @@
 
 Tests that compare vectors of two requests bit for bit send them one after the other, so each
 runs alone on the same shape: OpenVINO's CPU plugin computes a shape deterministically at any
-precision, and only batch-mates (`ovserve.models.execution`) could change the rounding.
+precision, and only batch-mates (`ovserve.runtime.execution`) could change the rounding.
 """
 
 from __future__ import annotations

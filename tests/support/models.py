@@ -144,7 +144,12 @@ def _cache_key(settings: dict[str, object], source: Path) -> str:
     digest.update(_CACHE_SCHEMA.encode())
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     digest.update(str(source).encode())
-    for source in sorted((REPO_ROOT / "ovserve" / "export").glob("*.py")):
+    # The exporter's code and the rt_info keys it writes decide what an export holds.
+    exporter = [
+        *(REPO_ROOT / "ovserve" / "export").glob("*.py"),
+        REPO_ROOT / "ovserve" / "runtime" / "rt_info.py",
+    ]
+    for source in sorted(exporter):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
     return f"{settings['layout']}-{settings['weight_format']}-{digest.hexdigest()[:12]}"

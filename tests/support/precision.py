@@ -1,4 +1,4 @@
-"""Tolerances that follow from what a compiled model runs (`ovserve.models.execution`).
+"""Tolerances that follow from what a compiled model runs (`ovserve.runtime.execution`).
 
 A test that compares vectors reads the `Execution` back from the graph it runs and takes its
 tolerance from there, so it holds on a CPU that runs bf16 and int8 activations and on one that
@@ -12,8 +12,8 @@ from pathlib import Path
 from calculators.feature_extraction_calculator import Extraction
 from ovserve.graph.loading import default_core
 from ovserve.graph.runner import Graph
-from ovserve.models.execution import Execution
 from ovserve.models.loading import load_version
+from ovserve.runtime.execution import Execution
 from ovserve.workspace import load_workspace, scan_versions
 
 F32_MIN_COSINE = 0.99999

@@ -18,8 +18,8 @@ import pytest
 
 from calculators.batching import DynamicBatcher
 from calculators.feature_extraction_calculator import Extraction
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-from calculators.tokenize_payload import TokenizeBody, TokenizeResult
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeResult
 from ovserve.graph.runner import Graph
 from tests.calculators.conftest import LONG_TEXT, cosines, embed, load_workspace_graph, run_graph
 from tests.support.precision import execution_of, min_cosine_against_reference

@@ -1,5 +1,5 @@
 """A request's `prompt_name`, `truncate` and `truncate_prompt_tokens` on every zoo architecture,
-against sentence-transformers and the Hugging Face tokenizer (`calculators.text_options`).
+against sentence-transformers and the Hugging Face tokenizer (`ovserve.graph.formats.text_options`).
 
 Prompts: `SentenceTransformer.encode(texts, prompt_name=...)` is the reference, alone, in one
 request and in merged batches; the tokens a prompt adds are counted. Truncation: the zoo graphs
@@ -16,10 +16,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from calculators.payload import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-from calculators.text_options import Cut, TextOptions
 from calculators.tokenizer_calculator import _Tokenization
 from ovserve.errors import InvalidArgument
+from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.text_options import Cut, TextOptions
 from ovserve.graph.runner import Graph
 from tests.calculators.conftest import LONG_TEXT, load_text_graph, run_graph, variant_of_flat_graph
 from tests.support.models import graph_dir

@@ -20,8 +20,8 @@ from typing import Any
 
 import grpc
 
-from ovserve import request_scope
 from ovserve.frontends.request_ids import request_id_of
+from ovserve.graph import request_scope
 from ovserve.metrics import CALL, Metrics, grpc_call
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 

@@ -21,7 +21,7 @@ from typing import TypeVar
 from aiohttp import web
 
 from ovserve.errors import FailedPrecondition
-from ovserve.json_text import check_unicode, decode_bytes
+from ovserve.graph.formats.json_text import check_unicode, decode_bytes
 
 # Bodies larger than this are decoded on a worker thread.
 DECODE_OFF_LOOP_BYTES = 64 * 1024
@@ -44,7 +44,7 @@ async def read_json(request: web.Request) -> object:
     Raises:
         FailedPrecondition: `The file is not valid json - Cannot parse JSON body` (not JSON,
             or not valid UTF-8) or `… - JSON body exceeds maximum nesting depth` (OVMS 412 texts).
-        InvalidArgument: a string holds a lone surrogate (`ovserve.json_text.check_unicode`).
+        InvalidArgument: a string holds a lone surrogate (`ovserve.graph.formats.json_text.check_unicode`).
     """
     raw = await request.read()
     return await off_loop_if(len(raw) > DECODE_OFF_LOOP_BYTES, lambda: decode(raw))

@@ -17,11 +17,11 @@ import time
 
 from aiohttp import web
 
-from ovserve import request_scope
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.frontends.rest.errors import Handler
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS
+from ovserve.graph import request_scope
 from ovserve.metrics import CALL, CONTENT_TYPE, Metrics, kserve_rest_target, rest_call
 
 access_log = logging.getLogger("ovserve.access")

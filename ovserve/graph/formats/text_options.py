@@ -4,7 +4,7 @@ The request fields, as TEI, sentence-transformers and vLLM name them:
 
 `prompt_name` (string)
     A key of the model's sentence-transformers `prompts` (recorded by the export, see
-    `ovserve.export.rt_info`); its text is put before every input text, as
+    `ovserve.runtime.rt_info`); its text is put before every input text, as
     `SentenceTransformer.encode(texts, prompt_name=...)` does (`prompt + text`, and then the
     surrounding whitespace of the whole is stripped where the model strips text). Absent: the
     model's `default_prompt_name`, if it has one, else no prompt. An unknown name is refused,

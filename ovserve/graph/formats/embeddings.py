@@ -3,7 +3,7 @@
 `EmbeddingsRequest` is what the graph input tag `REQUEST_PAYLOAD` carries: the REST front end builds it
 from the OpenAI JSON body with `parse_embeddings_body`, the gRPC front end from a KServe request.
 `EmbeddingsResult` is what `RESPONSE_PAYLOAD` carries back; encoding it (float list or base64) is the
-front end's job. Proposed to move to `ovserve/types.py` once that module exists.
+front end's job.
 
 Every validation failure raises `InvalidArgument` with the exact OVMS message of the reference §9.3, so
 clients that match on OVMS error texts keep working.
@@ -18,8 +18,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from calculators.text_options import DEFAULT_OPTIONS, TextOptions, parse_text_options
 from ovserve.errors import InvalidArgument
+from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, TextOptions, parse_text_options
 
 EncodingFormat = Literal["float", "base64"]
 
@@ -33,7 +33,7 @@ class EmbeddingsInput:
     """A batch of documents: either strings or pre-tokenized id lists, never both.
 
     Exactly one of `texts` and `token_ids` is non-empty. Token id lists are never empty.
-    `options` are the request's prompt and truncation fields (`calculators.text_options`).
+    `options` are the request's prompt and truncation fields (`ovserve.graph.formats.text_options`).
     """
 
     texts: tuple[str, ...] = ()

@@ -9,11 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from ovserve.errors import InvalidArgument
-
-Int64Array = npt.NDArray[np.int64]
+from ovserve.graph.formats.arrays import Int64Array
 
 # OVMS fills token_type_ids with 1 for token-id input (0 for strings); we keep that quirk so the same
 # ids give the same vectors on both servers. Models with a single token type get 0 (1 would be out of

@@ -1,0 +1,44 @@
+"""What a loaded graph's nodes report while it serves: `Graph.stats()`.
+
+A node takes part by making its load-time state (`GraphLoadContext.node_state`) satisfy
+`ReportsBatches`; the engine asks each state, so readers such as the metrics collectors need
+to know neither the calculators nor where they keep their counters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class ReportsBatches(Protocol):
+    """A node state that runs a model in batches."""
+
+    def batch_size_counts(self) -> Mapping[int, int]:
+        """Inferences run so far by their number of rows. Thread-safe; a copy."""
+        ...
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    """A snapshot of one graph.
+
+    Attributes:
+        batch_sizes: inferences by rows per inference, summed over the graph's model nodes
+            (empty when no node batches).
+    """
+
+    batch_sizes: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def of(cls, node_states: Iterable[object]) -> GraphStats:
+        """The sum of what each node state reports."""
+        sizes: dict[int, int] = {}
+        for state in node_states:
+            if isinstance(state, ReportsBatches):
+                for rows, count in state.batch_size_counts().items():
+                    sizes[rows] = sizes.get(rows, 0) + count
+        return cls(batch_sizes=MappingProxyType(sizes))
