@@ -1,8 +1,15 @@
 """The data plane: what every front end calls, in neutral types (house style §7.6-7.7).
 
 REST and gRPC codecs parse their wire formats into `ovserve.types`, call a `DataPlane` method,
-and encode the result; they never touch the repository or a graph directly. This module
-imports no web or RPC framework. Methods are called on the event loop: the coroutines hand
+and encode the result; they never touch the repository, the lifecycle or a graph directly, so
+the two protocols answer the same by construction. The data plane owns:
+
+* the server: liveness, readiness, server metadata, the status document, config reload;
+* servables: listing, readiness, KServe metadata (graphs: the tensor contract of `infer`);
+* inference: `embeddings`, `tokenize`, `infer`, each admitted by the `RequestGuard`
+  (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
+
+This module imports no web or RPC framework. Methods are called on the event loop: the coroutines hand
 CPU work to the graph executor or a worker thread, the plain methods are cheap.
 
 Errors are `OvserveError`s with OVMS message texts; the front ends map them once.
@@ -13,13 +20,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
-from typing import TypeVar
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol, TypeVar
 
 import numpy as np
 
+from ovserve import __version__
+from ovserve.admission import RequestGuard
+from ovserve.config import RequestLimits
 from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
+from ovserve.lifecycle import ReloadOutcome
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.models.serving import model_metadata_of, run_model
 from ovserve.names import ModelNames
@@ -34,6 +46,7 @@ from ovserve.types import (
     ModelMetadata,
     NonJsonPayload,
     ServableInfo,
+    ServerMetadata,
     Tensor,
     TensorSpec,
     TokenizeBody,
@@ -52,7 +65,30 @@ GRAPH_VERSION = 1
 # Options only the graph definition sets; a KServe request parameter cannot override them.
 GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "truncate"}
 
+# The OVMS name in server metadata: clients that check it keep working.
+SERVER_NAME = "OpenVINO Model Server"
+# The request a graph's output width is learnt from (see `model_metadata`).
+_PROBE = EmbeddingsRequest(input=EmbeddingsInput(texts=("dimension probe",)))
+
 EmbeddingsPayload = EmbeddingsRequest | Mapping[str, object] | NonJsonPayload
+
+
+class Reloadable(Protocol):
+    """What reloads the workspace (`ovserve.lifecycle.Reloader`)."""
+
+    def reload(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class DeferredInfer:
+    """An inference request whose body is decoded only once it is admitted.
+
+    `decode` runs inside admission, so under overload a refusal costs no decoding, and the
+    request timeout covers it.
+    """
+
+    model: str
+    decode: Callable[[], Awaitable[InferRequest]]
 
 
 T = TypeVar("T")
@@ -61,11 +97,55 @@ T = TypeVar("T")
 class DataPlane:
     """Serves the repository's graphs and models to the front ends."""
 
-    def __init__(self, repository: Repository, *, aliases: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        *,
+        reloader: Reloadable | None = None,
+        guard: RequestGuard | None = None,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
         self.repository = repository
+        self.guard = guard if guard is not None else RequestGuard()
+        self._reloader = reloader
         self.started = time.time()
         # Client names -> served names, for the OpenAI and TEI routes (`ovserve.names`).
         self.names = ModelNames(repository, aliases)
+        # Output width of each loaded graph, learnt once (keyed by the object: a reload re-probes).
+        self._widths: weakref.WeakKeyDictionary[Graph, int] = weakref.WeakKeyDictionary()
+
+    # -- the server --------------------------------------------------------------------------
+
+    def live(self) -> bool:
+        """True while the process serves requests at all."""
+        return True
+
+    def ready(self) -> bool:
+        """True once every entry of the start-up workspace has loaded or failed (never reset)."""
+        return self.repository.ready
+
+    def server_metadata(self) -> ServerMetadata:
+        return ServerMetadata(name=SERVER_NAME, version=__version__)
+
+    @property
+    def limits(self) -> RequestLimits:
+        """The per-request limits admission applies (`--max_inputs_per_request`, ...)."""
+        return self.guard.limits
+
+    def statuses(self) -> dict[str, list[VersionStatus]]:
+        """Every servable's versions and states (the `/v1/config` document's content)."""
+        return self.repository.statuses()
+
+    async def reload(self, *, pause: float = 0.0) -> ReloadOutcome:
+        """Apply what changed on disk (config, graph files, version directories) off the loop.
+
+        Raises:
+            ReloadError: the config cannot be applied (nothing of it changed).
+            Unimplemented: this data plane was made without a reloader.
+        """
+        if self._reloader is None:
+            raise Unimplemented("config reload is not available here")
+        return await asyncio.to_thread(self._reloader.reload, pause=pause)
 
     def resolve_name(self, name: str) -> str:
         """The served name a client's `name` stands for (alias, unique last segment); cheap."""
@@ -81,7 +161,7 @@ class DataPlane:
                 `Model with requested version is not found` (the answer for a model).
             Unavailable: `Mediapipe is not loaded yet` (loading or failed; OVMS answers 500).
         """
-        if version not in (None, GRAPH_VERSION) and self._is_graph(name):
+        if version not in (None, GRAPH_VERSION) and self.is_graph(name):
             raise NotFound("Model with requested version is not found")
         graph = self.repository.graph(name)
         if not isinstance(graph, Graph):  # the repository may hold test doubles
@@ -89,6 +169,37 @@ class DataPlane:
         return graph
 
     async def embeddings(
+        self,
+        model: str,
+        payload: EmbeddingsPayload,
+        *,
+        inputs: int | None = None,
+        dimensions: int | None = None,
+        render: Callable[[EmbeddingsResult], bytes] | None = None,
+    ) -> EmbeddingsResult:
+        """Admit one request (`inputs`: its document count, checked against the limit per
+        request when given), then run it as `_embeddings` does.
+
+        Raises:
+            As `_embeddings`; InvalidArgument for too many inputs, ResourceExhausted and
+            DeadlineExceeded from admission (`RequestGuard`).
+        """
+        return await self._admitted(
+            model, inputs, lambda: self._embeddings(model, payload, dimensions=dimensions, render=render)
+        )
+
+    async def tokenize(
+        self, model: str, body: Mapping[str, object], *, inputs: int | None = None
+    ) -> TokenizeResult:
+        """Admit one request (as `embeddings`), then run it as `_tokenize` does."""
+        return await self._admitted(model, inputs, lambda: self._tokenize(model, body))
+
+    async def _admitted(self, model: str, inputs: int | None, work: Callable[[], Awaitable[T]]) -> T:
+        if inputs is not None:
+            self.guard.check_inputs(inputs)
+        return await self.guard.run(model, work)
+
+    async def _embeddings(
         self,
         model: str,
         payload: EmbeddingsPayload,
@@ -125,7 +236,7 @@ class DataPlane:
 
         return await self._answer(model, payload, finish)
 
-    async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
+    async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
         """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body (§9.6).
 
         Raises:
@@ -193,7 +304,7 @@ class DataPlane:
             result.append(
                 ServableInfo(
                     name=name,
-                    kind="graph" if self.repository.is_graph(name) else "model",
+                    kind="graph" if self.is_graph(name) else "model",
                     available=bool(available),
                     versions=available,
                 )
@@ -216,24 +327,35 @@ class DataPlane:
             raise NotFound("Model with requested version is not found")
         return chosen
 
-    def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
-        """KServe metadata of a model version or a graph (version 1 or none).
+    async def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
+        """KServe metadata of a model version, or of a graph (version 1 or none).
+
+        A graph is described by the contract `infer` implements on it: input `input` BYTES
+        `[-1]` (the documents), output `output` FP32 `[-1, D]`. D is learnt once per loaded
+        graph by embedding a one-word probe (-1 when that fails). OVMS's REST answer for a graph
+        (datatype `INVALID`, shape `[]`) tells a client nothing, so neither protocol gives it.
 
         Raises:
             NotFound: `Model with requested name is not found` / `… version is not found`.
             Unavailable: `Model with requested version is not loaded yet`.
         """
-        if self._is_graph(name):
-            graph = self.graph(name, version)
-            return ModelMetadata(
-                name=name,
-                versions=(str(GRAPH_VERSION),),
-                platform="OpenVINO",
-                inputs=tuple(_stream_spec(s) for s in graph.input_streams),
-                outputs=tuple(_stream_spec(s) for s in graph.output_streams),
-            )
-        loaded = self._model(name, version)
-        return model_metadata_of(loaded, self._model_versions(name))
+        if not self.is_graph(name):
+            return model_metadata_of(self._model(name, version), self._model_versions(name))
+        graph = self.graph(name, version)
+        width = self._widths.get(graph)
+        if width is None:
+            try:
+                width = int((await self._embeddings(name, _PROBE)).embeddings.shape[1])
+            except OvserveError:
+                width = -1
+            self._widths[graph] = width
+        return ModelMetadata(
+            name=name,
+            versions=(str(GRAPH_VERSION),),
+            platform="OpenVINO",
+            inputs=(TensorSpec(name=PAYLOAD_INPUT, datatype="BYTES", shape=(-1,)),),
+            outputs=(TensorSpec(name=PAYLOAD_OUTPUT, datatype="FP32", shape=(-1, width)),),
+        )
 
     def model_ready(self, name: str, version: int | None = None) -> bool:
         """True when the graph or model version can serve.
@@ -242,7 +364,7 @@ class DataPlane:
             NotFound: unknown name or version (a graph has only version 1).
         """
         try:
-            if self._is_graph(name):
+            if self.is_graph(name):
                 self.graph(name, version)
             else:
                 self._model(name, version)
@@ -250,7 +372,20 @@ class DataPlane:
             return False
         return True
 
-    async def infer(self, request: InferRequest) -> InferResponse:
+    async def infer(self, request: InferRequest | DeferredInfer) -> InferResponse:
+        """Admit one KServe request (a `DeferredInfer` is decoded once admitted), check its
+        document count (BYTES elements) against the limit per request, then run it as
+        `_infer` does. Raises as `_infer`, and as `embeddings` for admission.
+        """
+
+        async def work() -> InferResponse:
+            decoded = request if isinstance(request, InferRequest) else await request.decode()
+            self.guard.check_inputs(sum(t.data.size for t in decoded.inputs if t.datatype == "BYTES"))
+            return await self._infer(decoded)
+
+        return await self.guard.run(request.model, work)
+
+    async def _infer(self, request: InferRequest) -> InferResponse:
         """Run a plain model on tensors (worker thread), or an embeddings graph on texts.
 
         Graph contract (shared by both KServe front ends): one BYTES input `input` whose
@@ -262,7 +397,7 @@ class DataPlane:
             NotFound / Unavailable: as `model_metadata`.
             InvalidArgument: missing, unexpected or mistyped inputs; unknown requested outputs.
         """
-        if self._is_graph(request.model):
+        if self.is_graph(request.model):
             return await self._infer_graph(request)
         # Leased so that a version replaced by a reload is marked END only after this request.
         with self.repository.models.lease(request.model, request.version) as loaded:
@@ -297,7 +432,7 @@ class DataPlane:
         if not texts:
             raise InvalidArgument("input array should not be empty")
         payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=request.model)
-        result = await self.embeddings(request.model, payload, dimensions=dimensions)
+        result = await self._embeddings(request.model, payload, dimensions=dimensions)
         vectors = result.embeddings
         output = Tensor(name=PAYLOAD_OUTPUT, datatype="FP32", shape=tuple(vectors.shape), data=vectors)
         return InferResponse(
@@ -308,8 +443,10 @@ class DataPlane:
             parameters={"prompt_tokens": result.prompt_tokens},
         )
 
-    def _is_graph(self, name: str) -> bool:
-        return self.repository.is_graph(name)  # retired graphs too: they answer `Mediapipe is retired`
+    def is_graph(self, name: str) -> bool:
+        """True for every graph name configured now or earlier (retired ones answer
+        `Mediapipe is retired`)."""
+        return self.repository.is_graph(name)
 
     def _model(self, name: str, version: int | None) -> LoadedModelVersion:
         return self.repository.models.resolve(name, version)
@@ -365,7 +502,3 @@ def _payload_stream(streams: tuple[str, ...], preferred: str) -> str:
     if preferred in names or len(names) != 1:
         return preferred
     return names[0]
-
-
-def _stream_spec(stream: str) -> TensorSpec:
-    return TensorSpec(name=stream.rsplit(":", 1)[-1], datatype="INVALID", shape=())

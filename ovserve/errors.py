@@ -23,7 +23,9 @@ class ErrorCode(enum.Enum):
     UNAVAILABLE = "unavailable"
     """The servable exists but is not ready: loading, failed or retired (HTTP 503)."""
     RESOURCE_EXHAUSTED = "resource_exhausted"
-    """Overload or a size limit was hit (HTTP 429 or 413)."""
+    """Overload: the servable has its limit of requests in flight (HTTP 429 + Retry-After)."""
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    """The request is larger than a size limit (HTTP 413; gRPC's RESOURCE_EXHAUSTED)."""
     DEADLINE_EXCEEDED = "deadline_exceeded"
     """The request did not finish within the configured time (HTTP 504)."""
     UNAUTHENTICATED = "unauthenticated"
@@ -72,6 +74,10 @@ class Unavailable(OvserveError):
 
 class ResourceExhausted(OvserveError):
     code = ErrorCode.RESOURCE_EXHAUSTED
+
+
+class PayloadTooLarge(OvserveError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
 
 
 class DeadlineExceeded(OvserveError):

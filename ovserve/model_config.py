@@ -7,20 +7,15 @@ implicit batch dimension), each input's and output's `data_type` and `dims` (-1:
 and `platform`/`backend` (an `ensemble` would change what it measures). Fields follow Triton's
 `model_config.proto`, names in snake_case as Triton's HTTP endpoint writes them.
 
-A graph's contract is the one `DataPlane.infer` implements: input `input` `TYPE_STRING`
-`[-1]` (the documents), output `output` `TYPE_FP32` `[-1, D]`; D is learnt once per loaded
-graph by embedding a one-word probe (-1 when that fails), as gRPC's graph metadata does. A
-plain model's comes from its KServe metadata. Neutral types only: both front ends may use it.
+Inputs and outputs are those of the servable's KServe metadata (`DataPlane.model_metadata`;
+for a graph, input `input` `TYPE_STRING` `[-1]`, output `output` `TYPE_FP32` `[-1, D]`).
+Neutral types only: both front ends use it.
 """
 
 from __future__ import annotations
 
-import weakref
-
-from ovserve.dataplane import GRAPH_VERSION, PAYLOAD_INPUT, PAYLOAD_OUTPUT, DataPlane
-from ovserve.errors import OvserveError
-from ovserve.graph.runner import Graph
-from ovserve.types import EmbeddingsInput, EmbeddingsRequest, ModelMetadata, TensorSpec
+from ovserve.dataplane import DataPlane
+from ovserve.types import TensorSpec
 
 # KServe datatype -> Triton `DataType` (model_config.proto); BYTES is Triton's TYPE_STRING.
 TRITON_TYPES = {
@@ -39,7 +34,6 @@ TRITON_TYPES = {
     "BF16": "TYPE_BF16",
     "BYTES": "TYPE_STRING",
 }
-_PROBE = EmbeddingsRequest(input=EmbeddingsInput(texts=("dimension probe",)))
 
 
 class ModelConfigs:
@@ -47,37 +41,14 @@ class ModelConfigs:
 
     def __init__(self, dataplane: DataPlane) -> None:
         self._dataplane = dataplane
-        # Keyed by the loaded graph object, so a reloaded graph is probed again.
-        self._sizes: weakref.WeakKeyDictionary[Graph, int] = weakref.WeakKeyDictionary()
 
-    async def metadata(self, name: str, version: int | None = None) -> ModelMetadata:
-        """The tensor contract of a graph (see the module) or of a plain model version.
+    async def config(self, name: str, version: int | None = None) -> dict[str, object]:
+        """Triton's `ModelConfig` of `name` as JSON-ready values.
 
         Raises:
             NotFound / Unavailable: as `DataPlane.model_metadata`.
         """
-        dataplane = self._dataplane
-        if not dataplane.repository.is_graph(name):
-            return dataplane.model_metadata(name, version)
-        graph = dataplane.graph(name, version)
-        size = self._sizes.get(graph)
-        if size is None:
-            try:
-                size = int((await dataplane.embeddings(name, _PROBE)).embeddings.shape[1])
-            except OvserveError:
-                size = -1
-            self._sizes[graph] = size
-        return ModelMetadata(
-            name=name,
-            versions=(str(GRAPH_VERSION),),
-            platform="OpenVINO",
-            inputs=(TensorSpec(name=PAYLOAD_INPUT, datatype="BYTES", shape=(-1,)),),
-            outputs=(TensorSpec(name=PAYLOAD_OUTPUT, datatype="FP32", shape=(-1, size)),),
-        )
-
-    async def config(self, name: str, version: int | None = None) -> dict[str, object]:
-        """Triton's `ModelConfig` of `name` as JSON-ready values. Raises as `metadata`."""
-        meta = await self.metadata(name, version)
+        meta = await self._dataplane.model_metadata(name, version)
         return {
             "name": meta.name,
             "platform": "openvino",

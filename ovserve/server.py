@@ -24,19 +24,20 @@ from types import TracebackType
 import grpc
 from aiohttp import web
 
+from ovserve.admission import RequestGuard
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
 from ovserve.frontends.grpc import bind, make_server
-from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import make_app
 from ovserve.graph import BATCHING, BatchSettings, GraphServices
 from ovserve.graph.executor import NodeExecutor
-from ovserve.graph_loading import GraphLoader
-from ovserve.lifecycle import Watcher
+from ovserve.graph_factory import GraphFactory
+from ovserve.lifecycle import GraphBuilder, Reloader, Watcher
 from ovserve.logging_setup import configure_logging
 from ovserve.metrics import MeteredDataPlane, Metrics, enabled_families
 from ovserve.model_path_check import check_model_path
+from ovserve.models import ModelManager
 from ovserve.names import read_alias_file
 from ovserve.ready_line import ready_message
 from ovserve.repository import Repository
@@ -94,9 +95,10 @@ class Server:
         # The CPU decides the arithmetic (bf16 and int8 activations where it has them), so the
         # log names it; each feature-extraction node logs what its model runs.
         log.info("CPU: %s", describe_cpu(core))
-        self.repository = Repository(
-            self.workspace, core, GraphLoader(self._executor, GraphServices.of((BATCHING, batching)))
-        )
+        # Passive state; the reloader brings it up (the first pass) and keeps it in step with disk.
+        self.repository = Repository(self.workspace, ModelManager(core))
+        graphs = GraphFactory(self._executor, GraphServices.of((BATCHING, batching)))
+        self.reloader = Reloader(self.repository, GraphBuilder(graphs, core))
         # One guard for both front ends: the in-flight bound of a servable counts both protocols.
         self.guard = RequestGuard(config.limits, on_refused=self._refused if families is not None else None)
         # Private registry per server (`ovserve.metrics`); None when metrics are off.
@@ -106,9 +108,11 @@ class Server:
         aliases = {**read_alias_file(self.workspace.config_path), **config.model_aliases}
         # One data plane under both front ends: they answer the same request identically.
         self.dataplane = (
-            MeteredDataPlane(self.repository, self.metrics, aliases=aliases)
+            MeteredDataPlane(
+                self.repository, self.metrics, reloader=self.reloader, guard=self.guard, aliases=aliases
+            )
             if self.metrics is not None
-            else DataPlane(self.repository, aliases=aliases)
+            else DataPlane(self.repository, reloader=self.reloader, guard=self.guard, aliases=aliases)
         )
         self.rest_port: int | None = None
         self.grpc_port: int | None = None
@@ -116,14 +120,14 @@ class Server:
         self._grpc: grpc.aio.Server | None = None
         self._loading: asyncio.Task[None] | None = None
         # Polls config, graph and version files (0 = off); the first pass waits for the load.
-        self.watcher = Watcher(self.repository, config.file_system_poll_wait_seconds)
+        self.watcher = Watcher(self.reloader, config.file_system_poll_wait_seconds)
 
     async def start(self) -> None:
         """Open the ports, then start loading the workspace in the background."""
         config = self.config
         scheme = "TLS" if config.tls is not None else "plain text"
         if config.rest_port is not None:
-            app = make_app(self.repository, self.dataplane, config, self.guard, self.metrics)
+            app = make_app(self.dataplane, config, self.metrics)
             self._runner = web.AppRunner(
                 app, access_log=None, shutdown_timeout=config.shutdown_timeout_seconds
             )
@@ -140,12 +144,12 @@ class Server:
             self.rest_port = _bound_port(site)
             log.info("REST server listening on %s:%d (%s)", config.rest_bind_address, self.rest_port, scheme)
         if config.grpc_port is not None:
-            self._grpc = make_server(config, self.dataplane, self.guard, self.metrics)
+            self._grpc = make_server(config, self.dataplane, self.metrics)
             address = f"{config.grpc_bind_address}:{config.grpc_port}"
             self.grpc_port = bind(self._grpc, address, config.tls)
             await self._grpc.start()
             log.info("gRPC server listening on %s:%d (%s)", config.grpc_bind_address, self.grpc_port, scheme)
-        self._loading = asyncio.create_task(asyncio.to_thread(self.repository.load))
+        self._loading = asyncio.create_task(asyncio.to_thread(self.reloader.start))
         self.watcher.start(after=self._loading)
 
     async def wait_ready(self) -> None:

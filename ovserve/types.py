@@ -31,6 +31,7 @@ __all__ = [
     "ModelMetadata",
     "NonJsonPayload",
     "ServableInfo",
+    "ServerMetadata",
     "Tensor",
     "TensorSpec",
     "TextOptions",
@@ -83,6 +84,14 @@ class NonJsonPayload:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ServerMetadata:
+    """KServe v2 server metadata."""
+
+    name: str
+    version: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ServableInfo:
     """One servable of the repository as the model-listing APIs see it."""
 
@@ -94,7 +103,7 @@ class ServableInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class TensorSpec:
-    """A declared input or output: `shape` uses -1 for dynamic dimensions; graphs give `INVALID`/`[]`."""
+    """A declared input or output: `shape` uses -1 for dynamic dimensions."""
 
     name: str
     datatype: str

@@ -31,7 +31,7 @@ CALCULATORS_MAY_IMPORT = (
 ENGINE_MAY_IMPORT = ("ovserve.graph", "ovserve.errors", "ovserve.runtime", "ovserve._proto")
 RUNTIME_MAY_IMPORT = ("ovserve.runtime", "ovserve.errors")
 # The one module of `ovserve` that imports `calculators`: importing it registers the built-ins.
-LOADS_GRAPHS = "ovserve/graph_loading.py"
+LOADS_GRAPHS = "ovserve/graph_factory.py"
 
 
 def first_party_imports(path: Path) -> Iterator[tuple[int, str]]:
@@ -101,7 +101,7 @@ CORE = [
     "ovserve.lifecycle",
     "ovserve.security",
     # Shared by both front ends, so tied to neither framework.
-    "ovserve.frontends.guard",
+    "ovserve.admission",
     "ovserve.frontends.request_ids",
 ]
 

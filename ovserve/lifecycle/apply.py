@@ -1,5 +1,8 @@
-"""Apply a workspace to a running repository: retire, (re)load, swap, then drain.
+"""Apply a workspace to the repository: retire, (re)load, swap, then drain. Every version swap
+and every graph (re)load is decided here.
 
+Start-up is the first pass, from a repository that serves nothing yet (`Reloader.start`); each
+later pass goes from the served workspace to the one re-read from disk (`Reloader.reload`).
 Order within one pass, chosen so that no request ever finds nothing to serve:
 
 1. entries removed from the config are retired (requests get OVMS's retired answers);
@@ -13,7 +16,13 @@ Order within one pass, chosen so that no request ever finds nothing to serve:
 4. replaced graphs drain (wait for the requests holding them) and close, then replaced model
    versions drain and go from UNLOADING to END.
 
-Blocking; runs under the reload lock on a worker thread.
+Rules of a swap: a new object (model version or graph) is loaded and warmed up before it is
+installed; installing is one assignment under the table's lock, so a request sees either the
+old or the new object, never none; the old one is closed only after the requests that leased
+it have returned (drain). A model version no graph may still run on goes UNLOADING → END;
+one a kept graph still runs on stays UNLOADING.
+
+Blocking; runs under `Repository.lock` on a worker thread.
 """
 
 from __future__ import annotations
@@ -22,19 +31,21 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ovserve.lifecycle.build import GraphBuilder
 from ovserve.models import LoadedModelVersion
+from ovserve.repository import Repository, ServableGraph
 from ovserve.workspace import GraphSpec, ModelSpec, Workspace
-
-if TYPE_CHECKING:
-    from ovserve.repository import Repository, ServableGraph
 
 log = logging.getLogger(__name__)
 
 
 def apply_workspace(
-    repository: Repository, new: Workspace | None, forced: set[str], settled: Callable[[Path], bool]
+    repository: Repository,
+    builder: GraphBuilder,
+    new: Workspace | None,
+    forced: set[str],
+    settled: Callable[[Path], bool],
 ) -> bool:
     """Bring `repository` to `new` (None: keep the workspace, rescan versions only).
 
@@ -71,7 +82,7 @@ def apply_workspace(
         ):
             continue
         repository.graphs.loading(graph_spec.name)
-        loaded = repository.build_graph(graph_spec)
+        loaded = builder.build(repository, graph_spec)
         if loaded is not None:
             previous_graph = repository.graphs.install(graph_spec.name, loaded)
             replaced_graphs += [previous_graph] if previous_graph is not None else []

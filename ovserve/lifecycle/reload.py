@@ -3,26 +3,24 @@
 A pass (1) hashes `config.json` and every graph's `graph.pbtxt` and `subconfig.json`; when a
 hash changed it re-reads the workspace (an invalid file changes nothing and raises
 `ReloadError` after step 2); (2) applies the workspace and rescans every model's version
-directories (`ovserve.lifecycle.apply`). Passes are serialized by `lock`, which the watcher,
-the reload endpoint and the repository's start-up load and shutdown share.
+directories (`ovserve.lifecycle.apply`). Start-up is the first pass (`Reloader.start`). Passes
+are serialized by `Repository.lock`, which the watcher, the reload endpoint, start-up and
+shutdown share.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ovserve.errors import ConfigError, ErrorCode, OvserveError
 from ovserve.lifecycle.apply import apply_workspace
+from ovserve.lifecycle.build import GraphBuilder
 from ovserve.lifecycle.fingerprint import SettleTracker, file_digest
+from ovserve.repository import Repository
 from ovserve.workspace import Workspace, load_workspace
-
-if TYPE_CHECKING:
-    from ovserve.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +50,12 @@ def watched_files(workspace: Workspace) -> dict[Path, str]:
 
 
 class Reloader:
-    """Runs reload passes for one repository. `run` blocks: call it from a worker thread."""
+    """Runs the passes of one repository: start-up, then reloads. Both block: worker threads only."""
 
-    def __init__(self, repository: Repository) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, repository: Repository, builder: GraphBuilder) -> None:
+        self.lock = repository.lock
         self._repository = repository
+        self._builder = builder
         self._digests: dict[Path, str] = {}
         self._failed_digest: str | None = None
         self._settle = SettleTracker()
@@ -67,7 +66,26 @@ class Reloader:
             self._digests = watched_files(workspace)
             self._failed_digest = None
 
-    def run(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome:
+    def start(self) -> None:
+        """The first pass: load what the repository's workspace configures, then set `ready`.
+
+        Every model and graph shows LOADING until its turn comes, so statuses list them all from
+        the start. Failures are recorded per servable, never raised.
+        """
+        with self.lock:
+            repository = self._repository
+            if repository.closed:
+                return
+            workspace = repository.workspace
+            repository.models.mark_loading(workspace.all_models())
+            for graph in workspace.graphs:
+                repository.graphs.loading(graph.name)
+            # None: nothing to re-read; every version directory counts as settled at start-up.
+            apply_workspace(repository, self._builder, None, set(), lambda _path: True)
+            self.remember(workspace)
+            repository.ready = True
+
+    def reload(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome:
         """One pass. `pause` > 0 settles new version directories within the call (see
         `SettleTracker`); `retry_failed_config` re-reads a config whose content already failed.
 
@@ -82,7 +100,7 @@ class Reloader:
                 return ReloadOutcome(reloaded=False)
             self._settle.pause = pause
             workspace, forced, error = self._read_workspace(repository.workspace, retry_failed_config)
-            reloaded = apply_workspace(repository, workspace, forced, self._settle)
+            reloaded = apply_workspace(repository, self._builder, workspace, forced, self._settle)
             if workspace is not None:
                 self.remember(workspace)
             if error is not None:

@@ -30,8 +30,8 @@ class Watcher:
     never overlap. A failing pass is logged and the next poll tries again.
     """
 
-    def __init__(self, repository: Reloadable, period: float) -> None:
-        self._repository = repository
+    def __init__(self, reloader: Reloadable, period: float) -> None:
+        self._reloader = reloader
         self.period = period
         self._task: asyncio.Task[None] | None = None
         self._pass: asyncio.Future[ReloadOutcome] | None = None
@@ -50,7 +50,7 @@ class Watcher:
             # Shielded: a pass holds the reload lock on its thread; stop() waits for it instead.
             pause = min(SETTLE_PAUSE_SECONDS, self.period / 4)
             self._pass = asyncio.ensure_future(
-                asyncio.to_thread(self._repository.reload, pause=pause, retry_failed_config=False)
+                asyncio.to_thread(self._reloader.reload, pause=pause, retry_failed_config=False)
             )
             try:
                 await asyncio.shield(self._pass)

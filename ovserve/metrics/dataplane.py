@@ -7,6 +7,9 @@ outcomes, times and token counts are seen; the protocol's labels come from `cont
 
 Recorded here:
 
+The recording wraps the data plane's unadmitted `_embeddings`, `_tokenize` and `_infer`, so a
+request the guard refuses is counted by the guard's `on_refused`, never as a run.
+
 * `embeddings` and `tokenize` (every graph run: OpenAI routes, and KServe infer on a graph
   through `infer`): `ovms_requests_accepted`, then `ovms_responses` or `ovms_graph_error`,
   `ovms_graph_processing_time_us`, `ovms_current_graphs`; embeddings add their usage to
@@ -27,7 +30,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import TypeVar
 
-from ovserve.dataplane import DataPlane, EmbeddingsPayload
+from ovserve.admission import RequestGuard
+from ovserve.dataplane import DataPlane, EmbeddingsPayload, Reloadable
 from ovserve.errors import InvalidArgument, OvserveError
 from ovserve.graph import request_scope
 from ovserve.metrics.context import current_call
@@ -45,12 +49,18 @@ class MeteredDataPlane(DataPlane):
     """`DataPlane` plus recording into `metrics`; same contract, same errors."""
 
     def __init__(
-        self, repository: Repository, metrics: Metrics, *, aliases: Mapping[str, str] | None = None
+        self,
+        repository: Repository,
+        metrics: Metrics,
+        *,
+        reloader: Reloadable | None = None,
+        guard: RequestGuard | None = None,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(repository, aliases=aliases)
+        super().__init__(repository, reloader=reloader, guard=guard, aliases=aliases)
         self.metrics = metrics
 
-    async def embeddings(
+    async def _embeddings(
         self,
         model: str,
         payload: EmbeddingsPayload,
@@ -58,13 +68,13 @@ class MeteredDataPlane(DataPlane):
         dimensions: int | None = None,
         render: Callable[[EmbeddingsResult], bytes] | None = None,
     ) -> EmbeddingsResult:
-        parent = super().embeddings
+        parent = super()._embeddings
         return await self._graph_run(
             model, lambda: parent(model, payload, dimensions=dimensions, render=render)
         )
 
-    async def tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
-        parent = super().tokenize
+    async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
+        parent = super()._tokenize
         return await self._graph_run(model, lambda: parent(model, body))
 
     async def _graph_run(self, model: str, run: Callable[[], Awaitable[T]]) -> T:
@@ -85,13 +95,13 @@ class MeteredDataPlane(DataPlane):
             seconds = time.perf_counter() - started
             self.metrics.graph_finished(model, call, seconds, ok=ok, prompt_tokens=tokens)
 
-    async def infer(self, request: InferRequest) -> InferResponse:
+    async def _infer(self, request: InferRequest) -> InferResponse:
         if self.repository.is_graph(request.model):
             return await self._infer_graph_metered(request)
         try:
             version = str(self.repository.models.resolve(request.model, request.version).version)
         except OvserveError:
-            return await super().infer(request)  # raises the same error, unrecorded
+            return await super()._infer(request)  # raises the same error, unrecorded
         call = current_call()
         self.metrics.model_started(request.model, version)
         started = time.perf_counter()
@@ -103,7 +113,7 @@ class MeteredDataPlane(DataPlane):
         ok = False
         try:
             with request_scope.entered(scope):
-                response = await super().infer(request)
+                response = await super()._infer(request)
             ok = True
             return response
         finally:
@@ -124,7 +134,7 @@ class MeteredDataPlane(DataPlane):
     async def _infer_graph_metered(self, request: InferRequest) -> InferResponse:
         token = _GRAPH_RAN.set(False)
         try:
-            return await super().infer(request)
+            return await super()._infer(request)
         except InvalidArgument:
             if not _GRAPH_RAN.get():
                 self.metrics.graph_rejected(request.model, current_call())

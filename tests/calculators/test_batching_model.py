@@ -29,7 +29,7 @@ from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest,
 from ovserve.graph.formats.tokens import TokenBatch
 from ovserve.graph.runner import Graph
 from ovserve.runtime.execution import Execution
-from tests.calculators.conftest import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph, run_graph
+from tests.calculators.support import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph, run_graph
 from tests.support.models import exported_workspace, graph_dir
 from tests.support.precision import execution_of
 

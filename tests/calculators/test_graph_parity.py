@@ -23,8 +23,8 @@ from calculators import model_facts
 from ovserve.graph.formats.embeddings import EmbeddingsResult
 from ovserve.graph.loading import default_core
 from ovserve.graph.runner import Graph
-from tests.calculators.conftest import LONG_TEXT, TEXTS, cosines, embed, load_workspace_graph
 from tests.calculators.graphs import OLD_GRAPH
+from tests.calculators.support import LONG_TEXT, TEXTS, cosines, embed, load_workspace_graph
 from tests.support.precision import execution_of, min_cosine_against_reference
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.formats.embeddings import EmbeddingsInput
 from ovserve.graph.runner import Graph
 from ovserve.testing import CalculatorRunner
-from tests.calculators.conftest import LONG_TEXT, TEXTS, embed, run_graph
+from tests.calculators.support import LONG_TEXT, TEXTS, embed, run_graph
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer

@@ -10,7 +10,7 @@ import pytest
 from ovserve.errors import ErrorCode, OvserveError
 from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeResult
 from ovserve.graph.runner import Graph
-from tests.calculators.conftest import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph
+from tests.calculators.support import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph
 from tests.support.models import default_model_source
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def test_pad_to_max_length_alone_pads_to_the_graph_maximum(native_graph: Graph) 
 
 
 def test_embeddings_still_run_after_a_tokenize_call(native_graph: Graph) -> None:
-    from tests.calculators.conftest import embed
+    from tests.calculators.support import embed
 
     tokenize(native_graph, {"text": LONG_TEXT})
     assert embed(native_graph, ("Hello",)).embeddings.shape == (1, 384)

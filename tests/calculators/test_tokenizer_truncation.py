@@ -16,7 +16,7 @@ from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_trunc
 from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.formats.text_options import Cut
 from ovserve.graph.loading import default_core
-from tests.calculators.conftest import LONG_TEXT
+from tests.calculators.support import LONG_TEXT
 from tests.support.models import default_model_source
 
 pytestmark = pytest.mark.slow

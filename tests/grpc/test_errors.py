@@ -1,8 +1,9 @@
 """The error taxonomy through a real grpc.aio server and channel: every `ErrorCode` row.
 
-The rows are raised by a data plane double, so that each code is reachable (the real data
-plane cannot be made to fail with, say, UNAUTHENTICATED); everything between it and the
-client — servicer, registration, `rpc_errors`, the stream's `error_message` — is the real one.
+The rows are raised by a data plane double (`tests/support/scripted.py`), so that each code is
+reachable (the real data plane cannot be made to fail with, say, UNAUTHENTICATED); everything
+between it and the client — servicer, registration, `rpc_errors`, the stream's
+`error_message` — is the real one.
 The same server has a 64 KiB message limit, to show an over-limit message is refused cleanly.
 """
 
@@ -10,25 +11,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
-from typing import cast
 
 import grpc
-import numpy as np
 import pytest
 import pytest_asyncio
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
-from ovserve.dataplane import DataPlane
-from ovserve.errors import ErrorCode, OvserveError
+from ovserve.errors import ErrorCode
 from ovserve.frontends.grpc import server_options
 from ovserve.frontends.grpc.errors import GRPC_STATUS
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
-from ovserve.repository import Repository
-from ovserve.types import InferRequest, InferResponse, Tensor
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import rpc_error
+from tests.support.scripted import CRASH_DETAIL, ScriptedDataPlane
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -39,6 +35,7 @@ EXPECTED = {
     ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     ErrorCode.RESOURCE_EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    ErrorCode.PAYLOAD_TOO_LARGE: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
     ErrorCode.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
     ErrorCode.UNIMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
@@ -46,33 +43,12 @@ EXPECTED = {
 }
 
 
-class ScriptedDataPlane(DataPlane):
-    """Fails `infer` with the `ErrorCode` named by the model; `crash` raises a plain bug."""
-
-    def __init__(self) -> None:
-        workspace = SimpleNamespace(graphs=())
-        self.repository = cast(Repository, SimpleNamespace(ready=True, workspace=workspace))
-
-    async def infer(self, request: InferRequest) -> InferResponse:
-        if request.model == "crash":
-            raise RuntimeError("secret detail: /etc/ovserve")
-        if request.model == "big":
-            data = np.zeros(LIMIT, dtype=np.float32)  # 4 × LIMIT bytes: over the send limit
-            return InferResponse(
-                model="big",
-                version="1",
-                outputs=(Tensor(name="y", datatype="FP32", shape=(LIMIT,), data=data),),
-            )
-        if request.model == "ok":
-            return InferResponse(model="ok", version="1")
-        code = ErrorCode[request.model]
-        raise OvserveError(f"scripted {code.name}", code=code)
-
-
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def stub() -> AsyncIterator[InferenceStub]:
     server = grpc.aio.server(options=server_options(LIMIT))
-    add_servicer(server, KServeServicer(ScriptedDataPlane()))
+    add_servicer(
+        server, KServeServicer(ScriptedDataPlane(big_elements=LIMIT))
+    )  # 4 × LIMIT bytes: over the send limit
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
@@ -100,7 +76,7 @@ async def test_an_unexpected_exception_is_internal_with_a_generic_message_and_a_
     assert (error.code(), error.details()) == (grpc.StatusCode.INTERNAL, "Internal server error")
     (record,) = caplog.records
     assert record.exc_info is not None
-    assert "secret detail" in str(record.exc_info[1])
+    assert CRASH_DETAIL in str(record.exc_info[1])
 
 
 async def test_the_stream_reports_every_error_and_stays_open(stub: InferenceStub) -> None:

@@ -37,7 +37,7 @@ async def watching(server: Server, poll: int) -> AsyncIterator[None]:
     the final behaviour either way."""
     own: Watcher | None = None
     if poll and getattr(server, "watcher", None) is None:
-        own = Watcher(server.repository, poll)
+        own = Watcher(server.reloader, poll)
         own.start()
     try:
         yield

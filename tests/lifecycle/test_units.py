@@ -10,8 +10,8 @@ import pytest
 
 from ovserve.errors import NotFound, Unavailable
 from ovserve.lifecycle.fingerprint import SettleTracker, file_digest
-from ovserve.lifecycle.graphs import GraphTable
 from ovserve.models.planning import wanted_versions
+from ovserve.repository.graph_table import GraphTable
 from ovserve.workspace import VersionPolicy
 
 

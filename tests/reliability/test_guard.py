@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
+from ovserve.admission import RequestGuard
 from ovserve.config import RequestLimits
 from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
-from ovserve.frontends.guard import RequestGuard
 
 
 async def test_refuses_at_the_bound_at_once_and_admits_again_after() -> None:

@@ -91,15 +91,19 @@ async def test_names_are_url_decoded(session: aiohttp.ClientSession, base_url: s
             assert body["name"] == name
 
 
-async def test_graph_metadata_has_its_streams(session: aiohttp.ClientSession, base_url: str) -> None:
+async def test_graph_metadata_is_the_contract_infer_implements(
+    session: aiohttp.ClientSession, base_url: str
+) -> None:
+    """The data plane's one graph description, the same as gRPC's (tests/grpc): OVMS's REST
+    answer (`INVALID`, `[]`) named the streams but told a client nothing it could send."""
     status, body, _ = await call(session, "GET", f"{base_url}/v2/models/{GRAPH}")
     assert status == 200
     assert body == {
         "name": GRAPH,
         "versions": ["1"],
         "platform": "OpenVINO",
-        "inputs": [{"name": "input", "datatype": "INVALID", "shape": []}],
-        "outputs": [{"name": "output", "datatype": "INVALID", "shape": []}],
+        "inputs": [{"name": "input", "datatype": "BYTES", "shape": [-1]}],
+        "outputs": [{"name": "output", "datatype": "FP32", "shape": [-1, 384]}],
     }
 
 

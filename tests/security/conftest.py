@@ -12,8 +12,7 @@ from ovserve.config import CorsSettings
 from ovserve.server import Server
 from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
-
-KEY = "s3cret-key"
+from tests.security.support import KEY
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request
-from tests.security.conftest import KEY
+from tests.security.support import KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -27,7 +27,7 @@ CONCURRENCY = 8
 
 async def test_every_route_is_documented(tmp_path: Path) -> None:
     async with running_server(write_toy_workspace(tmp_path), wait=False) as server:
-        app = make_app(server.repository, server.dataplane)
+        app = make_app(server.dataplane)
     served = {
         f"{route.method} {route.resource.canonical}"
         for route in app.router.routes()

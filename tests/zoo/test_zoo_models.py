@@ -21,9 +21,9 @@ from calculators.feature_extraction_calculator import Extraction
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeResult
 from ovserve.graph.runner import Graph
-from tests.calculators.conftest import LONG_TEXT, cosines, embed, load_workspace_graph, run_graph
+from tests.calculators.support import LONG_TEXT, cosines, embed, load_workspace_graph, run_graph
 from tests.support.precision import execution_of, min_cosine_against_reference
-from tests.zoo.conftest import ZOO_TEXTS, ZooCase, st_tokens, zoo_workspace
+from tests.zoo.support import ZOO_TEXTS, ZooCase, st_tokens, zoo_workspace
 
 pytestmark = pytest.mark.slow
 

@@ -21,10 +21,10 @@ from ovserve.errors import InvalidArgument
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 from ovserve.graph.formats.text_options import Cut, TextOptions
 from ovserve.graph.runner import Graph
-from tests.calculators.conftest import LONG_TEXT, load_text_graph, run_graph, variant_of_flat_graph
+from tests.calculators.support import LONG_TEXT, load_text_graph, run_graph, variant_of_flat_graph
 from tests.support.models import graph_dir
 from tests.support.zoo import ZOO
-from tests.zoo.conftest import ZOO_TEXTS, ZooCase, st_encode, st_tokens, zoo_workspace
+from tests.zoo.support import ZOO_TEXTS, ZooCase, st_encode, st_tokens, zoo_workspace
 from tests.zoo.test_zoo_models import REQUESTS, assert_close, expect_right_vectors, run_merged
 
 pytestmark = pytest.mark.slow

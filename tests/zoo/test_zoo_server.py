@@ -30,7 +30,7 @@ from tests.running import running_server
 from tests.support.models import graph_dir
 from tests.support.precision import F32_MIN_COSINE
 from tests.support.zoo import ZOO, zoo_model
-from tests.zoo.conftest import ZOO_TEXTS, st_encode, st_tokens, zoo_workspace
+from tests.zoo.support import ZOO_TEXTS, st_encode, st_tokens, zoo_workspace
 from tests.zoo.test_zoo_models import REQUESTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]

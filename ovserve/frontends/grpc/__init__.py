@@ -15,7 +15,6 @@ from ovserve.dataplane import DataPlane
 from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInterceptor, MetricsInterceptor
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
-from ovserve.frontends.guard import RequestGuard
 from ovserve.metrics import Metrics
 from ovserve.security.api_key import ApiKey
 
@@ -35,13 +34,13 @@ def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str
 SERVER_OPTIONS = server_options()
 
 
-def add_services(server: grpc.aio.Server, dataplane: DataPlane, guard: RequestGuard | None = None) -> None:
+def add_services(server: grpc.aio.Server, dataplane: DataPlane) -> None:
     """Register every gRPC service on `server` (called once, before `server.start()`)."""
-    add_servicer(server, KServeServicer(dataplane, guard))
+    add_servicer(server, KServeServicer(dataplane))
 
 
 def make_server(
-    config: ServerConfig, dataplane: DataPlane, guard: RequestGuard, metrics: Metrics | None = None
+    config: ServerConfig, dataplane: DataPlane, metrics: Metrics | None = None
 ) -> grpc.aio.Server:
     """A server with the configured message limits, API key and access log, services added.
 
@@ -58,7 +57,7 @@ def make_server(
     server = grpc.aio.server(
         options=server_options(config.limits.max_grpc_message_bytes), interceptors=interceptors
     )
-    add_services(server, dataplane, guard)
+    add_services(server, dataplane)
     return server
 
 

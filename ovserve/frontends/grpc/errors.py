@@ -17,8 +17,8 @@ from typing import TypeVar
 import grpc
 from google.protobuf.message import DecodeError, Message
 
+from ovserve.admission import RETRY_AFTER_SECONDS
 from ovserve.errors import ErrorCode, InvalidArgument, OvserveError
-from ovserve.frontends.guard import RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ GRPC_STATUS: dict[ErrorCode, grpc.StatusCode] = {
     ErrorCode.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
     ErrorCode.RESOURCE_EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    # gRPC's own answer to a message over its limit.
+    ErrorCode.PAYLOAD_TOO_LARGE: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorCode.DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
     ErrorCode.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
     ErrorCode.UNIMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
@@ -91,9 +93,10 @@ def rpc_errors(handler: UnaryHandler[Request, Response]) -> UnaryHandler[Request
         except Exception as exc:
             # abort() raises to end the RPC; it must not be caught again here.
             code, message = describe(exc, handler.__name__)
-            # RESOURCE_EXHAUSTED from a handler is admission control: gRPC's retry pushback
-            # trailer is the counterpart of REST's Retry-After.
-            trailers = RETRY_PUSHBACK if code == grpc.StatusCode.RESOURCE_EXHAUSTED else ()
+            # Admission control's refusal: gRPC's retry pushback trailer is the counterpart of
+            # REST's Retry-After.
+            overloaded = isinstance(exc, OvserveError) and exc.code == ErrorCode.RESOURCE_EXHAUSTED
+            trailers = RETRY_PUSHBACK if overloaded else ()
             await context.abort(code, message, trailing_metadata=trailers)
             raise AssertionError("unreachable: abort() raises") from exc
 

@@ -15,25 +15,19 @@ from collections.abc import AsyncIterator
 
 import grpc
 
-from ovserve import __version__
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.dataplane import DataPlane
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.grpc.errors import check_decoded, describe
-from ovserve.frontends.grpc.graphs import GraphAdapter
 from ovserve.frontends.grpc.tensors import (
     decode_inputs,
     decode_parameters,
     encode_output,
     encode_parameter,
 )
-from ovserve.frontends.guard import RequestGuard
-from ovserve.types import InferRequest, ModelMetadata
+from ovserve.types import InferRequest
 
 log = logging.getLogger(__name__)
-
-# The OVMS name, as `GET /v2` answers: clients that check it keep working.
-SERVER_NAME = "OpenVINO Model Server"
 
 
 def parse_version(version: str) -> int | None:
@@ -52,10 +46,8 @@ def parse_version(version: str) -> int | None:
 class KServeServicer:
     """Implements the seven RPCs over one `DataPlane`."""
 
-    def __init__(self, dataplane: DataPlane, guard: RequestGuard | None = None) -> None:
+    def __init__(self, dataplane: DataPlane) -> None:
         self._dataplane = dataplane
-        self._graphs = GraphAdapter(dataplane)
-        self._guard = guard if guard is not None else RequestGuard()
 
     @property
     def dataplane(self) -> DataPlane:
@@ -64,18 +56,19 @@ class KServeServicer:
     async def ServerLive(  # noqa: N802 - RPC names are fixed by the protocol
         self, request: pb.ServerLiveRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerLiveResponse:
-        return pb.ServerLiveResponse(live=True)
+        return pb.ServerLiveResponse(live=self._dataplane.live())
 
     async def ServerReady(  # noqa: N802
         self, request: pb.ServerReadyRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerReadyResponse:
         """Ready as `/v2/health/ready`: every start-up entry has loaded or failed."""
-        return pb.ServerReadyResponse(ready=self._dataplane.repository.ready)
+        return pb.ServerReadyResponse(ready=self._dataplane.ready())
 
     async def ServerMetadata(  # noqa: N802
         self, request: pb.ServerMetadataRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerMetadataResponse:
-        return pb.ServerMetadataResponse(name=SERVER_NAME, version=__version__)
+        meta = self._dataplane.server_metadata()
+        return pb.ServerMetadataResponse(name=meta.name, version=meta.version)
 
     async def ModelReady(  # noqa: N802
         self, request: pb.ModelReadyRequest, context: grpc.aio.ServicerContext
@@ -87,12 +80,7 @@ class KServeServicer:
     async def ModelMetadata(  # noqa: N802
         self, request: pb.ModelMetadataRequest, context: grpc.aio.ServicerContext
     ) -> pb.ModelMetadataResponse:
-        version = parse_version(request.version)
-        meta: ModelMetadata
-        if self._graphs.is_graph(request.name):
-            meta = await self._graphs.metadata(request.name, version)
-        else:
-            meta = self._dataplane.model_metadata(request.name, version)
+        meta = await self._dataplane.model_metadata(request.name, parse_version(request.version))
         tensor = pb.ModelMetadataResponse.TensorMetadata
         return pb.ModelMetadataResponse(
             name=meta.name,
@@ -122,7 +110,7 @@ class KServeServicer:
                 yield pb.ModelStreamInferResponse(infer_response=response)
 
     async def infer(self, request: pb.ModelInferRequest) -> pb.ModelInferResponse:
-        """Decode, run on the model or graph `request.model_name` through the guard, encode."""
+        """Decode, run on the model or graph `request.model_name` (admitted by the data plane), encode."""
         neutral = InferRequest(
             model=request.model_name,
             version=parse_version(request.model_version),
@@ -131,9 +119,7 @@ class KServeServicer:
             outputs=tuple(output.name for output in request.outputs),
             parameters=decode_parameters(request.parameters),
         )
-        # Documents are BYTES elements, as on REST.
-        self._guard.check_inputs(sum(t.data.size for t in neutral.inputs if t.datatype == "BYTES"))
-        response = await self._guard.run(neutral.model, lambda: self._dataplane.infer(neutral))
+        response = await self._dataplane.infer(neutral)
         encoded = pb.ModelInferResponse(
             model_name=response.model, model_version=response.version, id=response.id
         )

@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from ovserve.admission import implausible_shape
 from ovserve.errors import InvalidArgument
-from ovserve.frontends.guard import implausible_shape
 from ovserve.tensor_codec import raw_contents, split_bytes_elements
 from ovserve.types import Tensor, dtype_of
 

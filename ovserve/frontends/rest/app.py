@@ -6,7 +6,6 @@ from aiohttp import web
 
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
-from ovserve.frontends.guard import RequestGuard
 from ovserve.frontends.rest import (
     config_api,
     docs,
@@ -19,7 +18,7 @@ from ovserve.frontends.rest import (
     tei,
     tfs,
 )
-from ovserve.frontends.rest.errors import error_middleware
+from ovserve.frontends.rest.errors import ERROR_BODIES, ErrorBodies, error_middleware
 from ovserve.frontends.rest.middleware import (
     METRICS,
     access_middleware,
@@ -27,24 +26,18 @@ from ovserve.frontends.rest.middleware import (
     cors_middleware,
     metrics_middleware,
 )
-from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS, DATAPLANE, GUARD, REPOSITORY
+from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS, DATAPLANE
 from ovserve.metrics import Metrics
-from ovserve.repository import Repository
 from ovserve.security.api_key import ApiKey
 
 
 def make_app(
-    repository: Repository,
-    dataplane: DataPlane,
-    config: ServerConfig | None = None,
-    guard: RequestGuard | None = None,
-    metrics: Metrics | None = None,
+    dataplane: DataPlane, config: ServerConfig | None = None, metrics: Metrics | None = None
 ) -> web.Application:
-    """The REST application over one repository and the data plane serving it.
+    """The REST application over the data plane (shared with gRPC when the server makes both).
 
-    Handlers reach them through `REPOSITORY` and `DATAPLANE`; inference goes through `GUARD`
-    (shared with gRPC when the server passes one). Route tables are added in an order where
-    the specific routes come before the catch-all V3 dispatcher.
+    Handlers reach it through `DATAPLANE`, their only door to what is served. Route tables are
+    added in an order where the specific routes come before the catch-all V3 dispatcher.
 
     With `metrics`, `GET /metrics` serves them and requests are labelled for them; without,
     it answers 400 `Invalid request URL` as OVMS does.
@@ -63,23 +56,23 @@ def make_app(
         ],
         client_max_size=config.limits.max_body_bytes,
     )
-    app[REPOSITORY] = repository
     app[DATAPLANE] = dataplane
-    app[GUARD] = guard if guard is not None else RequestGuard(config.limits)
     app[CORS] = config.cors
     app[ACCESS_LOG] = config.access_log
     if config.api_key:
         app[API_KEY] = ApiKey(config.api_key)
     if metrics is not None:
         app[METRICS] = metrics
-    app.router.add_routes(health.ROUTES)
-    app.router.add_routes(config_api.ROUTES)
-    app.router.add_routes(tfs.ROUTES)
-    app.router.add_routes(models_api.ROUTES)
+    # Each protocol's routes answer errors in that protocol's body (KServe's by default).
+    bodies = app[ERROR_BODIES] = ErrorBodies()
+    bodies.add_routes(app, health.ROUTES)
+    bodies.add_routes(app, config_api.ROUTES)
+    bodies.add_routes(app, tfs.ROUTES)
+    bodies.add_routes(app, models_api.ROUTES, openai.error_body)  # OpenAI's /v1/models, /v3/models
     model_config.register(app)  # before KServe's catch-all /v2/models/{path}
-    app.router.add_routes(kserve_v2.ROUTES)
-    app.router.add_routes(openapi.ROUTES)
-    app.router.add_routes(docs.ROUTES)
-    app.router.add_routes(openai.ROUTES)
-    app.router.add_routes(tei.ROUTES)
+    bodies.add_routes(app, kserve_v2.ROUTES)
+    bodies.add_routes(app, openapi.ROUTES)
+    bodies.add_routes(app, docs.ROUTES)
+    bodies.add_routes(app, openai.ROUTES, openai.error_body)
+    bodies.add_routes(app, tei.ROUTES, tei.error_body)
     return app

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from aiohttp import web
 
 from ovserve.errors import ErrorCode
-from ovserve.frontends.rest.state import REPOSITORY
+from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.lifecycle import ReloadError
 from ovserve.status import status_document
 
@@ -20,7 +19,7 @@ _RELOAD_ERROR_STATUS = {ErrorCode.FAILED_PRECONDITION: 412}
 
 
 async def get_config(request: web.Request) -> web.Response:
-    return web.json_response(status_document(request.app[REPOSITORY].statuses()))
+    return web.json_response(status_document(request.app[DATAPLANE].statuses()))
 
 
 async def reload_config(request: web.Request) -> web.Response:
@@ -29,14 +28,14 @@ async def reload_config(request: web.Request) -> web.Response:
     201 when something was loaded, replaced or retired, 200 when not; the body is every
     status. A config that cannot be applied changes nothing and gets OVMS's error body.
     """
-    repository = request.app[REPOSITORY]
+    dataplane = request.app[DATAPLANE]
     try:
-        outcome = await asyncio.to_thread(repository.reload, pause=RELOAD_SETTLE_PAUSE_SECONDS)
+        outcome = await dataplane.reload(pause=RELOAD_SETTLE_PAUSE_SECONDS)
     except ReloadError as exc:
         # OVMS writes this body with a tab indent, unlike its other errors.
         body = json.dumps({"error": exc.message}, indent="\t")
         return web.json_response(text=body, status=_RELOAD_ERROR_STATUS.get(exc.code, 500))
-    return web.json_response(status_document(repository.statuses()), status=201 if outcome.reloaded else 200)
+    return web.json_response(status_document(dataplane.statuses()), status=201 if outcome.reloaded else 200)
 
 
 ROUTES = [web.get("/v1/config", get_config), web.post("/v1/config/reload", reload_config)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ovserve.errors import Unavailable
-from ovserve.frontends.rest.state import REPOSITORY
+from ovserve.frontends.rest.state import DATAPLANE
 
 
 async def live(request: web.Request) -> web.Response:
@@ -16,7 +16,7 @@ async def live(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """200 once start-up has finished loading the workspace (every entry AVAILABLE or failed),
     else 503 `Server is not ready`."""
-    if not request.app[REPOSITORY].ready:
+    if not request.app[DATAPLANE].ready():
         raise Unavailable("Server is not ready")
     return web.Response(status=200)
 

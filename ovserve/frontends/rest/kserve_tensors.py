@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ovserve.admission import implausible_shape
 from ovserve.errors import InvalidArgument
-from ovserve.frontends.guard import implausible_shape
 from ovserve.tensor_codec import element_bytes, raw_contents, split_bytes_elements
 from ovserve.types import Tensor, dtype_of
 

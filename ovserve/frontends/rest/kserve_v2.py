@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ovserve import __version__
+from ovserve.dataplane import DeferredInfer
 from ovserve.errors import InvalidArgument, NotFound
 from ovserve.frontends.rest.jsonio import (
     DECODE_OFF_LOOP_BYTES,
@@ -25,7 +25,7 @@ from ovserve.frontends.rest.jsonio import (
     off_loop_if,
 )
 from ovserve.frontends.rest.kserve_tensors import DecodedInputs, decode_inputs, encode_outputs
-from ovserve.frontends.rest.state import DATAPLANE, GUARD
+from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.types import InferRequest, InferResponse
 
 HEADER_LENGTH = "Inference-Header-Content-Length"
@@ -47,8 +47,8 @@ def split_model_path(path: str, actions: tuple[str, ...]) -> tuple[str, int | No
 
 
 async def server_metadata(request: web.Request) -> web.Response:
-    # The OVMS name: clients that check it keep working.
-    return json_bytes_response(dumps({"name": "OpenVINO Model Server", "version": __version__}))
+    meta = request.app[DATAPLANE].server_metadata()
+    return json_bytes_response(dumps({"name": meta.name, "version": meta.version}))
 
 
 async def model_get(request: web.Request) -> web.Response:
@@ -59,7 +59,7 @@ async def model_get(request: web.Request) -> web.Response:
         if not dataplane.model_ready(name, version):
             raise NotFound("Model with requested version is not loaded yet")
         return web.Response(status=200)
-    meta = dataplane.model_metadata(name, version)
+    meta = await dataplane.model_metadata(name, version)
     body = {
         "name": meta.name,
         "versions": list(meta.versions),
@@ -75,11 +75,30 @@ async def model_post(request: web.Request) -> web.Response:
     name, version, action = split_model_path(request.match_info["path"], ("infer",))
     if action != "infer":
         raise NotFound("Requested REST resource not found")
-    # Admitted before the body is read: under overload a refusal costs almost nothing.
-    return await request.app[GUARD].run(name, lambda: _infer(request, name, version))
+    binary_outputs: set[str] = set()
+
+    async def decode_request() -> InferRequest:
+        neutral, binary = await _decode_request(request, name, version)
+        binary_outputs.update(binary)
+        return neutral
+
+    # Decoded once admitted: under overload a refusal costs almost nothing.
+    response = await request.app[DATAPLANE].infer(DeferredInfer(model=name, decode=decode_request))
+    large = sum(t.data.size for t in response.outputs) > ENCODE_OFF_LOOP_VALUES
+    encoded, tail = await off_loop_if(large, lambda: _encode(response, binary_outputs))
+    if not tail:
+        return json_bytes_response(encoded)
+    return web.Response(
+        body=encoded + tail,
+        content_type="application/octet-stream",
+        headers={HEADER_LENGTH: str(len(encoded))},
+    )
 
 
-async def _infer(request: web.Request, name: str, version: int | None) -> web.Response:
+async def _decode_request(
+    request: web.Request, name: str, version: int | None
+) -> tuple[InferRequest, set[str]]:
+    """The neutral request of a KServe JSON or binary-data body, and the outputs asked for in binary."""
     raw = await request.read()
     header_length = request.headers.get(HEADER_LENGTH)
     if header_length is None:
@@ -105,18 +124,7 @@ async def _infer(request: web.Request, name: str, version: int | None) -> web.Re
         outputs=requested,
         parameters=dict(parameters) if isinstance(parameters, dict) else {},
     )
-    # Documents are BYTES elements (an embeddings graph takes one BYTES input of texts).
-    request.app[GUARD].check_inputs(sum(t.data.size for t in inputs if t.datatype == "BYTES"))
-    response = await request.app[DATAPLANE].infer(neutral)
-    large = sum(t.data.size for t in response.outputs) > ENCODE_OFF_LOOP_VALUES
-    encoded, tail = await off_loop_if(large, lambda: _encode(response, binary_outputs))
-    if not tail:
-        return json_bytes_response(encoded)
-    return web.Response(
-        body=encoded + tail,
-        content_type="application/octet-stream",
-        headers={HEADER_LENGTH: str(len(encoded))},
-    )
+    return neutral, set(binary_outputs)
 
 
 def _parse(header: bytes, binary: bytes) -> tuple[dict[str, Any], DecodedInputs]:

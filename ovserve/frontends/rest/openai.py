@@ -28,16 +28,29 @@ from ovserve.frontends.rest.jsonio import (
     off_loop_if,
     read_json,
 )
-from ovserve.frontends.rest.state import DATAPLANE, GUARD
+from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.types import EmbeddingsResult, NonJsonPayload, TokenizeResult
 
 _INVALID = "The file is not valid json - "
+# OpenAI's error types by status; other statuses: server_error (5xx), invalid_request_error.
+_ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    412: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def error_body(status: int, message: str) -> dict[str, object]:
+    """OpenAI's `{"error": {"message", "type", "code"}}`, for the `/v3` and OpenAI `/v1` routes."""
+    kind = _ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "code": status}}
 
 
 async def dispatch(request: web.Request) -> web.Response:
     """One OpenAI call, routed by the body's `model` (or by the URI, as OVMS, when not JSON)."""
     dataplane = request.app[DATAPLANE]
-    guard = request.app[GUARD]
     path = request.path
     if "application/json" not in request.headers.get("Content-Type", ""):
         # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
@@ -45,7 +58,7 @@ async def dispatch(request: web.Request) -> web.Response:
         dataplane.graph(model)
         payload = NonJsonPayload(body=await request.read(), content_type=request.content_type)
         render = _renderer(model, base64_output=False)
-        result = await guard.run(model, lambda: dataplane.embeddings(model, payload, render=render))
+        result = await dataplane.embeddings(model, payload, render=render)
         return _respond(result)
     body = await read_json(request)
     if not isinstance(body, Mapping):
@@ -60,17 +73,15 @@ async def dispatch(request: web.Request) -> web.Response:
     dataplane.graph(model)  # 404 / 500 for an unknown or unloaded graph, before any other check
     if path.endswith("tokenize"):
         text = body.get("text")
-        guard.check_inputs(len(text) if isinstance(text, list) else 1)
-        tokens = await guard.run(model, lambda: dataplane.tokenize(model, body))
+        count = len(text) if isinstance(text, list) else 1
+        tokens = await dataplane.tokenize(model, body, inputs=count)
         large = sum(len(row) for row in tokens.tokens) > ENCODE_OFF_LOOP_VALUES
         return json_bytes_response(await off_loop_if(large, lambda: encode_tokens(tokens)))
-    guard.check_inputs(input_count(body.get("input")))
+    count = input_count(body.get("input"))
     dimensions = _dimensions(body)
     # The graph validates encoding_format before `render` runs.
     render = _renderer(model, base64_output=body.get("encoding_format") == "base64")
-    result = await guard.run(
-        model, lambda: dataplane.embeddings(model, body, dimensions=dimensions, render=render)
-    )
+    result = await dataplane.embeddings(model, body, inputs=count, dimensions=dimensions, render=render)
     return _respond(result)
 
 

@@ -6,13 +6,9 @@ from aiohttp import web
 
 from ovserve.config import CorsSettings
 from ovserve.dataplane import DataPlane
-from ovserve.frontends.guard import RequestGuard
-from ovserve.repository import Repository
 from ovserve.security.api_key import ApiKey
 
-REPOSITORY = web.AppKey("repository", Repository)
 DATAPLANE = web.AppKey("dataplane", DataPlane)
-GUARD = web.AppKey("guard", RequestGuard)
 API_KEY = web.AppKey("api_key", ApiKey)
 """Present only when an API key is configured."""
 CORS = web.AppKey("cors", CorsSettings)

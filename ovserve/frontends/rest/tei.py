@@ -31,7 +31,7 @@ from ovserve import __version__
 from ovserve.dataplane import UNIT_NORM_TOLERANCE, DataPlane
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
-from ovserve.frontends.rest.state import DATAPLANE, GUARD
+from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 
 TEI_PATHS = ("/embed", "/similarity", "/info", "/health")
@@ -43,13 +43,25 @@ def _body(value: object) -> Mapping[str, object]:
     return value
 
 
+# TEI's error kinds, by status; other statuses: Backend (5xx) or Validation.
+_ERROR_TYPES: dict[int, str] = {429: "Overloaded", 503: "Unhealthy"}
+
+
+def error_body(status: int, message: str) -> dict[str, object]:
+    """TEI's `{"error", "error_type"}`."""
+    return {
+        "error": message,
+        "error_type": _ERROR_TYPES.get(status, "Backend" if status >= 500 else "Validation"),
+    }
+
+
 def _model(dataplane: DataPlane, body: Mapping[str, object]) -> str:
     asked = body.get("model")
     if asked is not None:
         if not isinstance(asked, str):
             raise InvalidArgument("model must be a string")
         return dataplane.resolve_name(asked)
-    graphs = [n for n in dataplane.names.callable_names() if dataplane.repository.is_graph(n)]
+    graphs = [n for n in dataplane.names.callable_names() if dataplane.is_graph(n)]
     if len(graphs) != 1:
         served = ", ".join(graphs) or "none"
         raise InvalidArgument(f"this server serves several graphs; name one in model (graphs: {served})")
@@ -83,12 +95,10 @@ async def _embed_texts(
     request: web.Request, body: Mapping[str, object], texts: tuple[str, ...]
 ) -> EmbeddingsResult:
     dataplane = request.app[DATAPLANE]
-    guard = request.app[GUARD]
     model = _model(dataplane, body)
     dataplane.graph(model)  # 404 / 503 before the input checks, as on the OpenAI routes
-    guard.check_inputs(len(texts))
     payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=model)
-    return await guard.run(model, lambda: dataplane.embeddings(model, payload))
+    return await dataplane.embeddings(model, payload, inputs=len(texts))
 
 
 def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -131,8 +141,8 @@ async def similarity(request: web.Request) -> web.Response:
 
 async def info(request: web.Request) -> web.Response:
     dataplane = request.app[DATAPLANE]
-    graphs = [n for n in dataplane.names.callable_names() if dataplane.repository.is_graph(n)]
-    limits = request.app[GUARD].limits
+    graphs = [n for n in dataplane.names.callable_names() if dataplane.is_graph(n)]
+    limits = dataplane.limits
     document = {
         "model_id": graphs[0] if len(graphs) == 1 else ",".join(graphs),
         "model_sha": None,
@@ -152,8 +162,8 @@ async def info(request: web.Request) -> web.Response:
 async def health(request: web.Request) -> web.Response:
     """200 when the start-up load is done and at least one graph serves, else 503 (as TEI)."""
     dataplane = request.app[DATAPLANE]
-    serving = any(dataplane.repository.is_graph(n) for n in dataplane.names.callable_names())
-    if not (dataplane.repository.ready and serving):
+    serving = any(dataplane.is_graph(n) for n in dataplane.names.callable_names())
+    if not (dataplane.ready() and serving):
         return web.Response(status=503)
     return web.Response(status=200)
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ovserve.config import ServerConfig
-from ovserve.frontends.rest.errors import error_response
+from ovserve.frontends.rest.errors import error_response, kserve_error_body
 from ovserve.integrations.ray.embedded import (
     EmbeddedServer,
     Forwarded,
@@ -98,7 +98,8 @@ class OvserveReplica:
         except aiohttp.ClientError as exc:
             # Only when the embedded server is gone (stopping, or its thread died).
             log.warning("replica %s: embedded ovserve unreachable: %s", self.replica_id, exc)
-            failed = error_response(_path(scope), 503, "Server is not ready")
+            # No route can be matched without the server, so the body is KServe's.
+            failed = error_response(kserve_error_body, 503, "Server is not ready")
             assert failed.body is None or isinstance(failed.body, bytes)
             answer = Forwarded(
                 status=failed.status,

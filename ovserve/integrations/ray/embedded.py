@@ -146,7 +146,7 @@ class EmbeddedServer:
         config = self.config
         server = Server(config)
         runner = web.AppRunner(
-            make_app(server.repository, server.dataplane, config, server.guard, server.metrics),
+            make_app(server.dataplane, config, server.metrics),
             access_log=None,
             shutdown_timeout=config.shutdown_timeout_seconds,
         )

@@ -1,6 +1,6 @@
-"""Front-end admission control and per-request limits, shared by REST and gRPC.
+"""Admission control and per-request limits of the data plane, the same for REST and gRPC.
 
-One `RequestGuard` lives in the server; both front ends pass every inference call through
+One `RequestGuard` lives in the data plane, which passes every inference call through
 `RequestGuard.run`. It lives on the event loop (no locks: only the loop thread touches it).
 
 * Admission: at most `RequestLimits.inflight_limit(name)` requests per servable are being

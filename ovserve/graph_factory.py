@@ -1,4 +1,8 @@
-"""Adapter from the repository to the graph engine: one `GraphSpec` in, one loaded graph out."""
+"""From the repository's specs to the graph engine: one `GraphSpec` in, one loaded graph out.
+
+The one module of `ovserve` that imports `calculators` (registering the built-in calculators);
+tests/test_layering.py holds it to that.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from ovserve.graph.services import GraphServices
 from ovserve.workspace import GraphSpec
 
 
-class GraphLoader:
+class GraphFactory:
     """Loads graphs whose runs share one executor (the calculator threads the server owns)
     and get the server's graph services."""
 

@@ -1,31 +1,32 @@
-"""The repository: every servable of a workspace (graphs and plain models) and its state.
+"""The repository: the served state of one workspace, passive and lockable.
 
-It is built from a validated `Workspace`, loads models before the graphs that use them
-(as OVMS loads a subconfig before its graph), and reports one status per servable for
-`/v1/config`. Loading blocks on OpenVINO, so `load` and `reload` run on a worker thread;
-look-ups (`graph`, `graph_lease`, `models.lease`, `statuses`) are cheap and safe to call from
-the event loop. Live changes (config edits, new or removed versions) go through `reload`,
-see `ovserve.lifecycle`.
+It holds what is being served: the workspace (`workspace`), its plain models and their
+versions (`models`, an `ovserve.models.ModelManager`), its loaded graphs (`graphs`, a
+`GraphTable`), the entries the workspace rejected, and which model versions each graph runs
+on. It decides nothing and loads nothing: `ovserve.lifecycle` brings it from empty to the
+start-up workspace and from one workspace to the next (see `ovserve.lifecycle.apply` for
+the ordering rules of a swap), holding `lock` for each pass.
+
+Look-ups (`graph`, `graph_lease`, `models.lease`, `statuses`) are cheap, never wait for `lock`
+and are safe to call from the event loop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
 from typing import Protocol
-
-import openvino as ov
 
 from ovserve import status
 from ovserve.graph import GraphStats
-from ovserve.graph.resources import LoadedModel, ModelResolver
-from ovserve.lifecycle.graphs import GraphTable
-from ovserve.lifecycle.reload import Reloader, ReloadOutcome
-from ovserve.lifecycle.warmup import warm_up_graph
 from ovserve.models import LoadedModelVersion, ModelManager
+from ovserve.repository.graph_table import GraphTable
 from ovserve.status import VersionStatus
-from ovserve.workspace import GraphSpec, Workspace
+from ovserve.workspace import Workspace
+
+__all__ = ["GraphTable", "Repository", "ServableGraph"]
 
 log = logging.getLogger(__name__)
 
@@ -37,36 +38,26 @@ class ServableGraph(Protocol):
     def stats(self) -> GraphStats: ...
 
 
-GraphLoader = Callable[[GraphSpec, ModelResolver, ov.Core], ServableGraph]
-
-
-class _RecordingResolver:
-    """The model manager, noting every model a graph resolves while it loads."""
-
-    def __init__(self, models: ModelManager) -> None:
-        self._models = models
-        self.names: set[str] = set()
-        self.versions: set[LoadedModelVersion] = set()
-
-    def resolve(self, name: str, version: int | None = None) -> LoadedModel:
-        self.names.add(name)
-        loaded = self._models.resolve(name, version)
-        self.versions.add(loaded)
-        return loaded
-
-
 class Repository:
-    """Owns the models and graphs of one workspace.
+    """The models and graphs of one workspace, and their states.
 
-    `workspace` is the workspace being served; a successful config reload replaces it.
+    Attributes:
+        workspace: the workspace configured now (the start-up one, then each applied reload).
+        models: plain models by name and version.
+        graphs: loaded graphs by name, with leases so a replaced graph drains before it closes.
+        lock: held by whoever changes what is served (a lifecycle pass, `close`).
+        ready: every entry of the start-up workspace has loaded or failed (readiness probes);
+            set once, never reset.
+        closed: `close` ran; nothing is loaded after that.
     """
 
-    def __init__(self, workspace: Workspace, core: ov.Core, graph_loader: GraphLoader) -> None:
+    def __init__(self, workspace: Workspace, models: ModelManager) -> None:
         self.workspace = workspace
-        self.models = ModelManager(core)
+        self.models = models
         self.graphs: GraphTable[ServableGraph] = GraphTable()
-        self._core = core
-        self._graph_loader = graph_loader
+        self.lock = threading.RLock()
+        self.ready = False
+        self.closed = False
         self._rejected: dict[str, VersionStatus] = {}
         # Model names each served graph resolved when it loaded (subconfig or config.json ones),
         # and the exact versions its serving instance holds.
@@ -75,52 +66,14 @@ class Repository:
         # Replaced model versions that a graph's serving instance still uses (its reload
         # failed), kept UNLOADING instead of END until that instance is replaced or retired.
         self._held: dict[str, list[LoadedModelVersion]] = {}
-        # Readiness (`/v2/health/ready`, gRPC ServerReady): set once the start-up `load` has
-        # installed or failed every entry, never reset (a reload does not make a server unready).
-        self.ready = False
-        self.closed = False
-        self.reloader = Reloader(self)
         self.set_rejected(workspace)
 
-    def load(self) -> None:
-        """Load every model, then every graph; failures are recorded per servable, never raised.
-
-        Blocking: call from a worker thread. Sets `ready` when done.
-        """
-        with self.reloader.lock:
-            specs = self.workspace.all_models()
-            self.models.mark_loading(specs)
-            for graph in self.workspace.graphs:
-                self.graphs.loading(graph.name)
-            self.models.load(specs)
-            for spec in self.workspace.graphs:
-                loaded = self.build_graph(spec)
-                if loaded is not None:
-                    self.graphs.install(spec.name, loaded)
-            self.reloader.remember(self.workspace)
-            self.ready = True
-
-    def reload(self, *, pause: float = 0.0, retry_failed_config: bool = True) -> ReloadOutcome:
-        """Apply what changed on disk since the last pass (see `Reloader.run`). Blocking."""
-        return self.reloader.run(pause=pause, retry_failed_config=retry_failed_config)
-
-    def build_graph(self, spec: GraphSpec) -> ServableGraph | None:
-        """Load and warm up the graph of `spec`; None (and the failure recorded) when it cannot.
-
-        Blocking. A previous definition of the same name keeps serving after a failure.
-        """
-        resolver = _RecordingResolver(self.models)
-        try:
-            loaded = self._graph_loader(spec, resolver, self._core)
-        except Exception as exc:  # a bad graph disables only itself
-            log.error("graph %s failed to load: %s", spec.name, exc)
-            self.graphs.failed(spec.name, str(exc))
-            return None
-        self._graph_models[spec.name] = frozenset(resolver.names)
-        self._graph_versions[spec.name] = frozenset(resolver.versions)
-        warm_up_graph(spec.name, loaded)
-        log.info("graph %s loaded from %s", spec.name, spec.graph_path)
-        return loaded
+    def record_graph_models(
+        self, graph: str, names: frozenset[str], versions: frozenset[LoadedModelVersion]
+    ) -> None:
+        """Note the models (by name) and exact versions graph `graph` resolved when it loaded."""
+        self._graph_models[graph] = names
+        self._graph_versions[graph] = versions
 
     def models_used_by(self, graph: str) -> frozenset[str]:
         """The models graph `graph` resolved when it last loaded (empty if it never did)."""
@@ -190,8 +143,8 @@ class Repository:
         return result
 
     def close(self) -> None:
-        """Close every graph; waits for a running reload to finish first. Blocking."""
-        with self.reloader.lock:
+        """Close every graph; waits for a running lifecycle pass to finish first. Blocking."""
+        with self.lock:
             self.closed = True
             graphs = self.graphs.take_all()
         for graph in graphs:
