@@ -1,6 +1,6 @@
 """EmbeddingsCalculator: OVMS's first embeddings calculator (2024.5–2025.3), served by expansion.
 
-Example config (reference §4.1; the two `SESSION` side packets come from
+Example config (the old OVMS graph; the two `SESSION` side packets come from
 `OpenVINOModelServerSessionCalculator` nodes of the same graph):
     node {
       calculator: "EmbeddingsCalculator"

@@ -1,6 +1,6 @@
 """EmbeddingsCalculatorOV: OVMS's current embeddings calculator (2025.2+), served by expansion.
 
-Example config (reference §4.2, as `export_model.py embeddings_ov` writes it):
+Example config (as `export_model.py embeddings_ov` writes it):
     node {
       name: "EmbeddingsExecutor"
       input_side_packet: "EMBEDDINGS_NODE_RESOURCES:embeddings_servable"

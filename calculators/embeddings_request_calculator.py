@@ -11,7 +11,7 @@ Example config:
 
 Accepted payloads: an `EmbeddingsRequest` (what the front ends build), a bare `EmbeddingsInput`,
 a decoded OpenAI JSON body (a mapping) or its raw JSON text (`str`/`bytes`). Bodies are validated
-with `parse_embeddings_body`, so the errors carry the OVMS texts of reference §9.3.
+with `parse_embeddings_body`, so the errors carry OVMS's texts.
 
 A `TokenizeBody` (what the front end sends for `/v3/tokenize`) is validated with
 `parse_tokenize_body` and emitted on `TOKENIZE` instead; `INPUT` then stays empty, so the

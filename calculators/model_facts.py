@@ -1,6 +1,6 @@
 """What a workspace says about its embeddings model: max length, pooling, truncation, padding.
 
-Sources, first hit wins (reference §4.1, §4.2, §9.4, and `ovserve.runtime.rt_info`):
+Sources, first hit wins (OVMS's rules, and `ovserve.runtime.rt_info`):
 
 * the embeddings IR's rt_info `model_info` section: the `ovserve_*` keys our exporter records,
   then the HF `config.json` keys OVMS's exporter copies there;

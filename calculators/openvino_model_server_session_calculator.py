@@ -1,6 +1,6 @@
 """OpenVINOModelServerSessionCalculator: a model of the server's configuration as a side packet (OVMS).
 
-Example config (reference §4.1, the old OVMS embeddings graph):
+Example config (the old OVMS embeddings graph, as `export_model.py embeddings` writes it):
     node {
       calculator: "OpenVINOModelServerSessionCalculator"
       output_side_packet: "SESSION:tokenizer"

@@ -121,7 +121,7 @@ class TokenizerSettings:
     """How a graph tokenizes strings.
 
     Attributes:
-        max_length: M of reference §9.4, in tokens including special tokens.
+        max_length: the model's maximum M, in tokens including special tokens.
         truncate: True: cut to M; False: reject N > M; None: keep the cut converted into the
             tokenizer (old OVMS graphs, whose `--truncate` was baked in) and reject N > M.
         strip: strip whitespace around every text before `encode` tokenizes it (what

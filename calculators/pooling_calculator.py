@@ -13,7 +13,7 @@ Example config:
       }
     }
 
-Modes (reference §4.2): CLS = token 0; MEAN = mask-weighted mean with the divisor clamped to
+Modes (as OVMS pools): CLS = token 0; MEAN = mask-weighted mean with the divisor clamped to
 >= 1e-12; LAST = token at sum(mask) - 1. `mode: AUTO` (the default) decides once at load from
 the optional `MODEL` side packet: the exporter's rt_info `ovserve_pooling`, else the model
 directory's `1_Pooling/config.json` (sentence-transformers), else `fallback` (CLS when unset,

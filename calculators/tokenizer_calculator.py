@@ -21,7 +21,7 @@ Example config:
 `TOKENIZER` is an openvino-tokenizers model (string input), `MODEL` the embeddings model it feeds;
 `MODEL` is optional and only read at load for the workspace facts (max length M, truncation,
 pad id, vocabulary size; see `calculators.model_facts`); the prompts are read from the tokenizer's
-rt_info, else the model's. Length rules (reference §9.4):
+rt_info, else the model's. Length rules (OVMS's):
 
 * strings are tokenized as one batch, padded to the longest row (N), on the right whatever the
   tokenizer's padding side (`ovserve.graph.formats.tokens.right_padded`); first stripped of surrounding
@@ -42,7 +42,7 @@ rt_info, else the model's. Length rules (reference §9.4):
 Within a client request (`ovserve.graph.request_scope`), a count above the request's token limit is
 refused here, before the model runs, and the tokenization time is reported.
 
-`TOKENIZE` → `TOKENS` serves `/v3/tokenize` (reference §9.6): texts are tokenized without the
+`TOKENIZE` → `TOKENS` serves `/v3/tokenize`: texts are tokenized without the
 node's cut and shaped by the request's options (`ovserve.graph.formats.tokens.arrange_token_rows`), so a
 client sees the full token count unless it asks for `max_length`. `pad_to_max_length` without
 `max_length` pads to the node's M; padding beyond M is refused (it would only allocate).
@@ -200,7 +200,7 @@ class TokenizerCalculator(Calculator):
         info = model_facts.model_info(model.model if model is not None else None)
         config = model_facts.hf_config(model.path if model is not None else None)
         settings = _settings(options, info, config, where=lc.node_name)
-        # Reference §9.4: config.json's pad_token_id when non-zero, else the tokenizer's, else 0.
+        # As OVMS: config.json's pad_token_id when non-zero, else the tokenizer's, else 0.
         pad = model_facts.int_fact("pad_token_id", info, config)
         if not pad:
             pad = model_facts.tokenizer_pad_id(tokenizer.model) or 0

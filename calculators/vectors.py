@@ -1,4 +1,4 @@
-"""Pooling and L2 normalisation in numpy, with the semantics of reference §4.2.
+"""Pooling and L2 normalisation in numpy, as OVMS's embeddings calculator pools.
 
 Inputs are the model's `[N, L, D]` hidden states and the `[N, L]` attention mask, which says
 where each row's real tokens are (`ovserve.graph.formats.tokens`), on whichever side the padding is.

@@ -1,8 +1,8 @@
 """The `ovserve` command: OVMS-compatible server flags, plus the `export` sub-command.
 
 `ovserve [server flags]` starts the server; `ovserve export embeddings …` builds a workspace.
-Flag names, defaults and cross-checks follow OpenVINO Model Server (spec §7). Usage errors
-exit with 2 (argparse's convention), an invalid workspace at start-up with 1; neither prints
+Flag names, defaults and cross-checks follow OpenVINO Model Server's (its docs: parameters.md).
+Usage errors exit with 2 (argparse's convention), an invalid workspace at start-up with 1; neither prints
 a traceback.
 """
 

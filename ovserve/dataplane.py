@@ -1,4 +1,4 @@
-"""The data plane: what every front end calls, in neutral types (house style §7.6-7.7).
+"""The data plane: what every front end calls, in neutral types.
 
 REST and gRPC codecs parse their wire formats into `ovserve.types`, call a `DataPlane` method,
 and encode the result; they never touch the repository, the lifecycle or a graph directly, so
@@ -53,14 +53,14 @@ from ovserve.types import (
     TokenizeResult,
 )
 
-# OVMS wraps every calculator failure of a graph run in this text (reference §9.3).
+# OVMS wraps every calculator failure of a graph run in this text.
 EXECUTION_ERROR_PREFIX = "Mediapipe execution failed. MP status - {code}: CalculatorGraph::Run() failed: \n"
 # A vector whose norm is this close to 1 counts as normalized by the graph (see `truncate_dimensions`).
 UNIT_NORM_TOLERANCE = 1e-4
 # OVMS feeds the HTTP payload into the stream literally named `input` and answers with `output`.
 PAYLOAD_INPUT = "input"
 PAYLOAD_OUTPUT = "output"
-# A graph has one version, `1`, as OVMS reports it (reference §2).
+# A graph has one version, `1`, as OVMS reports it.
 GRAPH_VERSION = 1
 # Options only the graph definition sets; a KServe request parameter cannot override them.
 GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "truncate"}
@@ -237,7 +237,7 @@ class DataPlane:
         return await self._answer(model, payload, finish)
 
     async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
-        """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body (§9.6).
+        """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body.
 
         Raises:
             NotFound / Unavailable: as `graph`.

@@ -45,7 +45,7 @@ from ovserve.runtime import shared_core
 from ovserve.runtime.execution import describe_cpu
 from ovserve.security.tls import server_ssl_context
 from ovserve.startup_check import unservable_reasons
-from ovserve.workspace import Workspace, load_workspace, single_model_workspace
+from ovserve.workspace import Workspace, read_workspace, single_model_workspace
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ REST_LISTEN_BACKLOG = 2048
 def workspace_from_config(config: ServerConfig) -> Workspace:
     """The workspace the flags name. Raises `ConfigError` when its files are invalid."""
     if config.config_path is not None:
-        return load_workspace(config.config_path)
+        return read_workspace(config.config_path)
     # Both are set in single-model mode; the command line checks it.
     assert config.model_name is not None
     assert config.model_path is not None
@@ -298,10 +298,10 @@ def run_server(config: ServerConfig) -> int:
             _log_unservable(workspace, rejected)
             return 1
     if config.calculator_modules:
-        from ovserve.graph import load_calculator_modules
+        from ovserve.graph import import_calculator_modules
 
         try:
-            load_calculator_modules(config.calculator_modules)
+            import_calculator_modules(config.calculator_modules)
         except ConfigError as exc:
             log.error("%s", exc)
             return 1

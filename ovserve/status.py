@@ -1,4 +1,4 @@
-"""Servable states and the status document of `GET /v1/config` (OVMS spec §2.1).
+"""Servable states and the status document of `GET /v1/config`, in OVMS's shape.
 
 States and error codes keep the TensorFlow Serving numbering OVMS uses. ovserve adds one
 key, `status.error_details`, with the human-readable reason of a failure; OVMS clients that

@@ -77,7 +77,7 @@ def datatype_of(dtype: np.dtype[np.generic]) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class NonJsonPayload:
-    """A request body that was not sent as JSON; graphs that want JSON reject it (OVMS §8.4)."""
+    """A request body that was not sent as JSON; graphs that want JSON reject it (as OVMS does)."""
 
     body: bytes
     content_type: str = ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from ovserve.runtime.infer_pool import InferRequestPool, optimal_requests
 from tests.toy_models import write_relu_model
 

@@ -8,7 +8,7 @@ Example config:
       node_options: { [type.googleapis.com/google.protobuf.StringValue]: { value: "query: " } }
     }
 
-Load it with `load_calculator_modules(["examples/custom_calculator/prefix_calculator.py"])`
+Load it with `import_calculator_modules(["examples/custom_calculator/prefix_calculator.py"])`
 (or its dotted name when it is importable); importing registers it. The options message
 here is protobuf's well-known `StringValue`, so the example needs no generated code; a real
 calculator defines its own options message in a `.proto` next to it.

@@ -4,7 +4,7 @@ optimum-intel 2.2.0 raises `Trying to export a <type> model, that is a custom or
 architecture` for them. The fallback loads the model with transformers, exports its
 `last_hidden_state` with `torch.export` (batch and sequence dynamic) and converts that with
 `openvino.convert_model`; TorchScript tracing, the other route, fails on transformers 5's
-masking code (`tuple index out of range`, design notes §8.11). Weights: fp32 and fp16 as
+masking code (`tuple index out of range`). Weights: fp32 and fp16 as
 saved; int8 through NNCF's default weight compression (int8 asymmetric, per channel, as
 optimum's); int4 is refused. When the fallback fails too, the export fails with one line
 naming the architecture and the types optimum-intel supports.

@@ -14,7 +14,7 @@ from typing import Any
 from ovserve.errors import ConfigError
 from ovserve.export.dense import DenseLayer, read_dense_layers
 
-# The keys OVMS probes, in its order, for the model's positional limit (spec §9.4).
+# The keys OVMS probes, in its order, for the model's positional limit.
 POSITION_KEYS = ("max_position_embeddings", "n_positions", "seq_len", "seq_length", "n_ctx", "sliding_window")
 # tokenizer_config.json stores "no limit" as a huge sentinel (int(1e30)); anything above is not a limit.
 _SANE_LIMIT = 1_000_000

@@ -1,7 +1,7 @@
 """The files of the two workspace layouts: graph.pbtxt text, subconfig.json, the flat copy list.
 
-`versioned` is the tree OVMS's `export_model.py embeddings` writes (spec §3, graph §4.1);
-`flat` is the `EmbeddingsCalculatorOV` directory of `embeddings_ov` (spec §3, graph §4.2).
+`versioned` is the tree OVMS's `export_model.py embeddings` writes;
+`flat` is the `EmbeddingsCalculatorOV` directory of `embeddings_ov`.
 Pure text and path logic: `ovserve.export.embeddings` decides when and where it is written.
 """
 
@@ -47,7 +47,7 @@ def embeddings_servable(graph_name: str) -> str:
 
 
 def versioned_graph(graph_name: str, *, normalize: bool) -> str:
-    """The old OVMS embeddings graph (§4.1): two session nodes feeding `EmbeddingsCalculator`."""
+    """The old OVMS embeddings graph: two session nodes feeding `EmbeddingsCalculator`."""
     return f"""\
 input_stream: "REQUEST_PAYLOAD:input"
 output_stream: "RESPONSE_PAYLOAD:output"
@@ -85,7 +85,7 @@ node {{
 
 
 def subconfig(graph_name: str, *, target_device: str, plugin_config: dict[str, str]) -> dict[str, Any]:
-    """subconfig.json (§3): the tokenizer and the embeddings model, versions under their dirs."""
+    """subconfig.json: the tokenizer and the embeddings model, versions under their dirs."""
     return {
         "model_config_list": [
             {"config": {"name": tokenizer_servable(graph_name), "base_path": TOKENIZER_DIR}},
@@ -104,7 +104,7 @@ def subconfig(graph_name: str, *, target_device: str, plugin_config: dict[str, s
 def flat_graph(
     *, normalize: bool, pooling: str, truncate: bool, target_device: str, plugin_config: dict[str, str]
 ) -> str:
-    """The `EmbeddingsCalculatorOV` graph (§4.2), models in the graph's own directory."""
+    """The `EmbeddingsCalculatorOV` graph, models in the graph's own directory."""
     options = [
         'models_path: "./"',
         # Single quotes as OVMS writes it: the JSON inside then needs no escaping.

@@ -12,7 +12,7 @@ Public API (see `ovserve.graph.calculator` for the calculator spec):
   `ovserve.graph.request_scope`.
 * Loading and running: `load_graph(source, resolver=..., registry=..., core=..., executor=...)`
   → `Graph` (`await graph.run({"input": payload})`, `graph.stats()`, `graph.close()`), `NodeExecutor`,
-  `load_calculator_modules(names)`; lower level `parse_graph_file`, `validate_graph`.
+  `import_calculator_modules(names)`; lower level `parse_graph_file`, `validate_graph`.
 
 This package imports neither aiohttp nor grpc (tests/test_layering.py).
 """
@@ -38,7 +38,7 @@ from ovserve.graph.calculator import (
     port_key,
 )
 from ovserve.graph.executor import NodeExecutor
-from ovserve.graph.modules import load_calculator_modules
+from ovserve.graph.modules import import_calculator_modules
 from ovserve.graph.parser import ParsedGraph, parse_graph_file, parse_graph_text
 from ovserve.graph.registry import CalculatorRegistry, default_registry, register_calculator
 from ovserve.graph.runner import Graph, GraphSource, load_graph
@@ -75,7 +75,7 @@ __all__ = [
     "Subgraph",
     "ValidatedGraph",
     "default_registry",
-    "load_calculator_modules",
+    "import_calculator_modules",
     "load_graph",
     "parse_graph_file",
     "parse_graph_text",

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 _FILE_MODULE_PREFIX = "ovserve_user_calculators"
 
 
-def load_calculator_modules(names: Sequence[str]) -> list[ModuleType]:
+def import_calculator_modules(names: Sequence[str]) -> list[ModuleType]:
     """Import each module (dotted name or `.py` path), in order; return the modules.
 
     Blocking (imports). Importing the same module twice is a no-op, as Python imports are.
@@ -32,10 +32,10 @@ def load_calculator_modules(names: Sequence[str]) -> list[ModuleType]:
         ConfigError: a module is not found, fails to import (the message carries the
             exception; the traceback is logged), or registers a name already taken.
     """
-    return [_load_one(name) for name in names]
+    return [_import_one(name) for name in names]
 
 
-def _load_one(name: str) -> ModuleType:
+def _import_one(name: str) -> ModuleType:
     try:
         if name.endswith(".py") or "/" in name or "\\" in name:
             return _import_file(Path(name))

@@ -2,7 +2,7 @@
 
 Registration is explicit (`@register_calculator`), keyed by the class name, and happens
 when the defining module is imported: the built-ins by `import calculators`, user
-calculators by `load_calculator_modules(...)` (see `ovserve.graph.loader`). Registering a
+calculators by `import_calculator_modules(...)` (see `ovserve.graph.modules`). Registering a
 name twice is an error rather than a silent override, so two modules cannot fight over a
 name depending on import order.
 """

@@ -30,8 +30,8 @@ from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavail
 from ovserve.graph import request_scope
 from ovserve.graph.context import CalculatorContext
 from ovserve.graph.executor import NodeExecutor
-from ovserve.graph.loading import CoreSource, default_core, load_nodes, renamed_error
 from ovserve.graph.node_check import ValidatedNode
+from ovserve.graph.node_loading import CoreSource, default_core, load_nodes, renamed_error
 from ovserve.graph.parser import parse_graph_file
 from ovserve.graph.ports import PortKind
 from ovserve.graph.registry import CalculatorRegistry, default_registry

@@ -63,7 +63,7 @@ class BatchSettings:
     enabled: bool = True
     # 64 rows: the W2 load (64 clients x 1 short text) fits one inference. 8192 padded tokens:
     # a 32 x 256 request still runs whole, while the activations of one inference stay near
-    # 250 MiB for MiniLM (environment.md §7: b32x512 added ~250 MiB per infer request).
+    # 250 MiB for MiniLM (measured: a 32 x 512 batch added ~250 MiB per infer request).
     max_batch_size: int = 64
     max_batch_tokens: int = 8192
     # Measured (benchmarks/memory_shapes.py, 500 requests of 1-512 tokens, 4 clients): without

@@ -1,4 +1,6 @@
-"""One reload pass: notice what changed on disk, apply it, report it (reference §1.5, §8.3).
+"""Reload passes: notice what changed on disk, apply it, report it.
+
+As OVMS documents it (its docs: online_config_changes.md).
 
 A pass (1) hashes `config.json` and every graph's `graph.pbtxt` and `subconfig.json`; when a
 hash changed it re-reads the workspace (an invalid file changes nothing and raises
@@ -20,7 +22,7 @@ from ovserve.lifecycle.apply import apply_workspace
 from ovserve.lifecycle.build import GraphBuilder
 from ovserve.lifecycle.fingerprint import SettleTracker, file_digest
 from ovserve.repository import Repository
-from ovserve.workspace import Workspace, load_workspace
+from ovserve.workspace import Workspace, read_workspace
 
 log = logging.getLogger(__name__)
 
@@ -139,14 +141,14 @@ class Reloader:
 
 
 def _read_with_retries(config: Path) -> Workspace:
-    """`load_workspace`, tried 3 times 10 ms apart as OVMS does: an editor may be mid-write.
+    """`read_workspace`, tried 3 times 10 ms apart as OVMS does: an editor may be mid-write.
 
     Raises:
         ConfigError: the last attempt's error.
     """
     for _ in range(READ_ATTEMPTS - 1):
         try:
-            return load_workspace(config)
+            return read_workspace(config)
         except ConfigError:
             time.sleep(READ_RETRY_SECONDS)
-    return load_workspace(config)
+    return read_workspace(config)

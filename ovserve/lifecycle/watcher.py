@@ -1,4 +1,4 @@
-"""The file-system watcher: one reload pass every `--file_system_poll_wait_seconds` (reference §1.5)."""
+"""The file-system watcher: one reload pass every `--file_system_poll_wait_seconds`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics: OVMS's `ovms_*` families and ovserve's `ovserve_*` ones (reference §11).
+"""Prometheus metrics: OVMS's `ovms_*` families and ovserve's `ovserve_*` ones (OVMS docs: metrics.md).
 
 * `families`: names, types, labels, buckets; `metrics_list` selection.
 * `settings`: on or off, from `--metrics_enable`/`--metrics_list` and `config.json`.

@@ -1,4 +1,4 @@
-"""The metric families ovserve can export: names, types, labels and buckets (reference §11).
+"""The metric families ovserve can export: names, types, labels and buckets (OVMS docs: metrics.md).
 
 The `ovms_*` families keep OVMS's names, types, label names and histogram buckets, so OVMS
 dashboards and alerts work unchanged. The `ovserve_*` families describe what OVMS has no

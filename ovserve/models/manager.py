@@ -24,8 +24,8 @@ import openvino as ov
 
 from ovserve import status
 from ovserve.errors import NotFound, Unavailable
-from ovserve.models.loading import LoadedModelVersion, load_version, model_file
 from ovserve.models.planning import Snapshot, all_retired, dir_snapshot, statuses_after_sync, wanted_versions
+from ovserve.models.version import LoadedModelVersion, load_version, model_file
 from ovserve.status import VersionState, VersionStatus
 from ovserve.workspace import ModelSpec, scan_versions
 

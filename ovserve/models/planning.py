@@ -1,4 +1,4 @@
-"""Which versions of a model to serve, given what is on disk and what failed (reference §2),
+"""Which versions of a model to serve, given what is on disk and what failed,
 and the statuses that result. Pure functions, plus a cheap directory listing."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
 from ovserve import status
-from ovserve.models.loading import LoadedModelVersion
+from ovserve.models.version import LoadedModelVersion
 from ovserve.status import VersionState, VersionStatus
 from ovserve.workspace import VersionPolicy
 

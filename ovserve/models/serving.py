@@ -12,7 +12,7 @@ import openvino as ov
 
 from ovserve.errors import InvalidArgument
 from ovserve.graph import request_scope
-from ovserve.models.loading import LoadedModelVersion
+from ovserve.models.version import LoadedModelVersion
 from ovserve.types import ModelMetadata, Tensor, TensorSpec, datatype_of, dtype_of
 
 

@@ -21,7 +21,7 @@ The `ovserve_*` keys (`ovserve_rt_info()` builds them):
 `ovserve_max_length` (decimal int, e.g. "256")
     M, the longest input, in tokens including special tokens, that the graph accepts. With
     `ovserve_truncate` false a request whose padded token length N exceeds M must be rejected
-    with `Input length N longer than allowed M` (spec §9.4). It is always
+    with `Input length N longer than allowed M` (OVMS's text). It is always
     <= `ovserve_max_position_embeddings` when that is set.
 `ovserve_truncate` ("true" | "false")
     true: the tokenizer already cuts every input to `ovserve_max_length` tokens (silently).

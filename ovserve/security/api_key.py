@@ -11,7 +11,7 @@ import hmac
 
 from ovserve.errors import Unauthenticated
 
-# OVMS's UNAUTHORIZED text (reference §12).
+# OVMS's UNAUTHORIZED text.
 UNAUTHORIZED_MESSAGE = "Unauthorized request due to invalid or missing api-key"
 
 _SCHEME = "bearer "

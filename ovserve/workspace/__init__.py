@@ -24,7 +24,7 @@ Names. Models, graphs and subconfig models share one namespace, in file order:
 after the graph. The first owner of a name wins; later ones are rejected with a message naming the
 owner.
 
-Paths (reference §1.4). Root = directory part of the config path, made absolute. A relative
+Paths, as OVMS resolves them. Root = directory part of the config path, made absolute. A relative
 top-level `base_path` is resolved against it and must stay inside it, lexically (`..`) and after
 following symlinks. An absolute top-level `base_path` (and an absolute `graph_path`/`subconfig` of
 a top-level entry) is used as is: OVMS allows it and the operator wrote it on purpose. A graph's
@@ -35,7 +35,7 @@ directory is `<base_path>/1`.
 
 from __future__ import annotations
 
-from ovserve.workspace.loader import load_workspace, single_model_workspace
+from ovserve.workspace.reader import read_workspace, single_model_workspace
 from ovserve.workspace.specs import (
     EntryKind,
     GraphSpec,
@@ -55,7 +55,7 @@ __all__ = [
     "RejectedEntry",
     "VersionPolicy",
     "Workspace",
-    "load_workspace",
+    "read_workspace",
     "scan_versions",
     "single_model_workspace",
 ]

@@ -60,7 +60,7 @@ class WorkspaceBuilder:
     # -- entry points, one per kind of entry ------------------------------------------------
 
     def add_model_item(self, item: object, index: int, *, display: str) -> None:
-        """A `model_config_list` item: a graph when a graph file is found (§1.1), else a model."""
+        """A `model_config_list` item: a graph when a graph file is found, as OVMS decides, else a model."""
         path = f"model_config_list[{index}]"
         try:
             fields, cpath = parse_model_item(item, path)
@@ -74,7 +74,7 @@ class WorkspaceBuilder:
             self._rejected.append(where.rejected(fields.name, exc.kind or "model", exc.message))
 
     def add_mediapipe_item(self, item: object, index: int, *, display: str) -> None:
-        """A `mediapipe_config_list` item: always a graph, whose graph file must exist (§1.2)."""
+        """A `mediapipe_config_list` item: always a graph, whose graph file must exist."""
         where = Where(display=display, path=f"mediapipe_config_list[{index}]")
         try:
             fields = parse_mediapipe_entry(item, where.path)
@@ -159,7 +159,7 @@ class WorkspaceBuilder:
         self._models.append(model_spec(fields, base, where.origin, graph=None))
 
     def _top_level_base(self, fields: ModelFields, where: Where) -> Path:
-        """`base_path` against the root; absent or empty means `<root>/<name>` (§1.2)."""
+        """`base_path` against the root; absent or empty means `<root>/<name>`, as in OVMS."""
         try:
             if fields.base_path is None:
                 # The name becomes a path here, so "../x" or "/x" must not leave the root.

@@ -1,4 +1,6 @@
-"""The OVMS config schema (reference §1, §3): top level, entries, version policy, monitoring.
+"""The OVMS config schema: top level, entries, version policy, monitoring.
+
+As OVMS documents it (its docs: starting_server.md, mediapipe.md).
 
 Functions here only check shapes and types and return typed values; they never touch the file
 system. They raise `SchemaError` with a JSON path relative to the document root.
@@ -102,7 +104,7 @@ class TopLevel:
 
 
 def parse_top_level(doc: object, *, subconfig: bool = False) -> TopLevel:
-    """Check the document root. A subconfig may hold only `model_config_list` (§3)."""
+    """Check the document root. A subconfig may hold only `model_config_list`."""
     root = as_object(doc, "")
     allowed = {"model_config_list"} if subconfig else TOP_LEVEL_KEYS
     check_keys(root, "", allowed=allowed, required=("model_config_list",))
@@ -188,7 +190,7 @@ def parse_model_config(value: object, path: str) -> ModelFields:
 
 
 def parse_mediapipe_entry(value: object, path: str) -> ModelFields:
-    """Validate a `mediapipe_config_list` item (§1.2) into the graph-relevant `ModelFields`."""
+    """Validate a `mediapipe_config_list` item into the graph-relevant `ModelFields`."""
     obj = as_object(value, path)
     check_keys(obj, path, allowed=MEDIAPIPE_KEYS, required=("name",))
     texts = {key: as_str(obj[key], child(path, key)) for key in MEDIAPIPE_KEYS if key in obj}

@@ -1,4 +1,4 @@
-"""Path resolution of reference §1.4, plus the containment rules ovserve adds.
+"""Path resolution as OVMS does it, plus the containment rules ovserve adds.
 
 OVMS resolves a relative `base_path` against the directory of the config file, graph files and
 subconfigs against the graph's `base_path`, and a subconfig's model paths against the subconfig's

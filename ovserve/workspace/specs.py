@@ -1,6 +1,6 @@
 """Frozen, validated descriptions of what a workspace asks the server to serve.
 
-Everything here is plain data: built once by `ovserve.workspace.loader`, never mutated, safe to
+Everything here is plain data: built once by `ovserve.workspace.reader`, never mutated, safe to
 share between threads and to compare (a reload can diff two `Workspace` values).
 """
 
@@ -16,7 +16,9 @@ EntryKind = Literal["model", "graph", "pipeline", "custom_node_library", "custom
 
 @dataclass(frozen=True, kw_only=True)
 class VersionPolicy:
-    """OVMS `model_version_policy` (§2): which of the available versions to serve.
+    """OVMS `model_version_policy`: which of the available versions to serve.
+
+    As OVMS documents it (its docs: model_version_policy.md).
 
     `latest` serves the `num_versions` highest versions, `specific` the listed ones that exist,
     `all` every version found.

@@ -1,4 +1,4 @@
-"""A graph's `subconfig.json` (reference §3): only `model_config_list`, paths kept in the graph.
+"""A graph's `subconfig.json` : only `model_config_list`, paths kept in the graph.
 
 Relative `base_path`s are resolved against the subconfig's directory and, unlike top-level
 entries, every path (absolute too) must stay inside the graph directory.
@@ -21,7 +21,7 @@ SUBCONFIG_FILE = "subconfig.json"
 
 
 def find_subconfig(graph_dir: Path, written: str | None, where: Where) -> Path | None:
-    """The subconfig file of a graph, or None when the default one is absent (not an error, §1.2).
+    """The subconfig file of a graph, or None when the default one is absent (not an error, as in OVMS).
 
     Raises:
         EntryRejectedError: an explicit `subconfig` that is missing or leaves the graph directory.

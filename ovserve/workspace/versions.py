@@ -1,4 +1,4 @@
-"""Version directories of a model (reference §2).
+"""Version directories of a model (OVMS docs: models_repository.md).
 
 A version is a sub-directory of the model's `base_path` whose name is a decimal integer > 0.
 Whether it holds a model file (`*.xml`, `*.onnx`, ...) is not checked here: an empty version

@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pytest
 
 import calculators  # noqa: F401  # registers the built-ins
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from ovserve.graph.runner import Graph, load_graph
 from tests.calculators.support import (
     NATIVE_GRAPH,

@@ -1,4 +1,7 @@
-"""OVMS graph texts shared by the expansion and model tests (reference §4.1)."""
+"""OVMS graph texts shared by the expansion and model tests.
+
+The old form, as `export_model.py embeddings` writes it.
+"""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ import numpy.typing as npt
 
 import calculators  # noqa: F401  # registers the built-ins
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from ovserve.graph.resources import ModelResolver, NoModels
 from ovserve.graph.runner import Graph, load_graph
 from ovserve.graph.services import GraphServices
 from ovserve.models import ModelManager
-from ovserve.workspace import load_workspace
+from ovserve.workspace import read_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -81,7 +81,7 @@ def cosines(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArr
 
 def load_workspace_graph(config: Path) -> tuple[Graph, ModelManager]:
     """Load the single graph of a workspace with its subconfig models, as the server does."""
-    workspace = load_workspace(config)
+    workspace = read_workspace(config)
     (spec,) = workspace.graphs
     models = ModelManager(default_core())
     models.load(spec.models)

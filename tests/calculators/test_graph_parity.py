@@ -21,7 +21,7 @@ import pytest
 
 from calculators import model_facts
 from ovserve.graph.formats.embeddings import EmbeddingsResult
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from ovserve.graph.runner import Graph
 from tests.calculators.graphs import OLD_GRAPH
 from tests.calculators.support import LONG_TEXT, TEXTS, cosines, embed, load_workspace_graph

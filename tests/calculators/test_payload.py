@@ -1,4 +1,4 @@
-"""OpenAI `input` validation: accepted shapes and the exact OVMS messages of reference §9.3."""
+"""OpenAI `input` validation: accepted shapes and the exact OVMS messages."""
 
 from __future__ import annotations
 

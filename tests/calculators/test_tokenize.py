@@ -1,4 +1,4 @@
-"""The tokenize branch of every graph form against the Hugging Face tokenizer (reference §9.6)."""
+"""The tokenize branch of every graph form against the Hugging Face tokenizer."""
 
 from __future__ import annotations
 

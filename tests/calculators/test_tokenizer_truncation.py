@@ -15,7 +15,7 @@ import pytest
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_truncation
 from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.formats.text_options import Cut
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from tests.calculators.support import LONG_TEXT
 from tests.support.models import default_model_source
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ovserve.errors import ConfigError, InvalidArgument
-from ovserve.graph import default_registry, load_calculator_modules, load_graph
+from ovserve.graph import default_registry, import_calculator_modules, load_graph
 from ovserve.testing import CalculatorRunner
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "custom_calculator"
@@ -23,7 +23,7 @@ class Source:
 
 @pytest.fixture(scope="module", autouse=True)
 def example_module() -> None:
-    load_calculator_modules([str(EXAMPLE / "prefix_calculator.py")])
+    import_calculator_modules([str(EXAMPLE / "prefix_calculator.py")])
 
 
 async def test_example_graph_runs() -> None:
@@ -33,7 +33,7 @@ async def test_example_graph_runs() -> None:
 
 
 def test_loading_the_module_twice_is_a_no_op() -> None:
-    load_calculator_modules([str(EXAMPLE / "prefix_calculator.py")])
+    import_calculator_modules([str(EXAMPLE / "prefix_calculator.py")])
     assert "PrefixTextsCalculator" in default_registry
 
 
@@ -61,14 +61,14 @@ def test_single_node_runner_feeds_by_tag() -> None:
 )
 def test_bad_module_names_are_config_errors(name: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_calculator_modules([name])
+        import_calculator_modules([name])
 
 
 def test_module_that_raises_on_import(tmp_path: Path) -> None:
     broken = tmp_path / "broken_calcs.py"
     broken.write_text("raise ValueError('nope')\n")
     with pytest.raises(ConfigError, match=r"failed to import: ValueError: nope"):
-        load_calculator_modules([str(broken)])
+        import_calculator_modules([str(broken)])
 
 
 def test_module_registering_a_taken_name(tmp_path: Path) -> None:
@@ -82,4 +82,4 @@ def test_module_registering_a_taken_name(tmp_path: Path) -> None:
         "    def process(self, ctx): pass\n"
     )
     with pytest.raises(ConfigError, match=r"'PrefixTextsCalculator' is already registered by"):
-        load_calculator_modules([str(clash)])
+        import_calculator_modules([str(clash)])

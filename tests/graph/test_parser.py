@@ -16,7 +16,7 @@ from ovserve.errors import ConfigError
 from ovserve.graph.options import extract_options, option_type_names
 from ovserve.graph.parser import parse_graph_file, parse_graph_text, parse_node_text
 
-# Spec §4.1, as `export_model.py embeddings` writes it (2024.5–2025.3).
+# The old graph, as `export_model.py embeddings` writes it (2024.5–2025.3).
 OVMS_OLD_GRAPH = """\
 input_stream: "REQUEST_PAYLOAD:input"
 output_stream: "RESPONSE_PAYLOAD:output"
@@ -52,7 +52,7 @@ node {
 }
 """
 
-# Spec §4.2, as `export_model.py embeddings_ov` / `--task embeddings` write it (2026.2+).
+# The new graph, as `export_model.py embeddings_ov` / `--task embeddings` write it (2026.2+).
 OVMS_NEW_GRAPH = """\
 # File created with: OpenVINO Model Server 2026.2.0
 # OVMS_GRAPH_QUEUE_MAX_SIZE: AUTO

@@ -6,7 +6,7 @@ import pytest
 
 from ovserve.errors import InternalError, NotFound
 from ovserve.graph import CalculatorRegistry, register_calculator
-from tests.graph.toys import CheckCalculator, UpperCalculator
+from tests.graph.toy_calculators import CheckCalculator, UpperCalculator
 
 
 def test_register_and_lookup_by_class_name() -> None:
@@ -22,7 +22,8 @@ def test_registering_the_same_class_again_is_idempotent_but_a_clash_raises() -> 
     registry = CalculatorRegistry()
     registry.register(UpperCalculator)
     registry.register(UpperCalculator)
-    with pytest.raises(InternalError, match=r"'UpperCalculator' is already registered by tests\.graph\.toys"):
+    already = r"'UpperCalculator' is already registered by tests\.graph\.toy_calculators"
+    with pytest.raises(InternalError, match=already):
         registry.register(CheckCalculator, name="UpperCalculator")
 
 

@@ -14,7 +14,7 @@ from ovserve.errors import ErrorCode, InternalError, InvalidArgument, Unavailabl
 from ovserve.graph import Graph, GraphLoadContext, NodeExecutor, load_graph, parse_graph_text, validate_graph
 from ovserve.graph.resources import NoModels
 from tests.graph.test_validation import Source, write_ovms_graph
-from tests.graph.toys import TOYS, CheckCalculator, ModelDirCalculator
+from tests.graph.toy_calculators import TOYS, CheckCalculator, ModelDirCalculator
 
 CHAIN = """
 input_stream: "TEXT:in"
@@ -155,9 +155,9 @@ async def test_side_packets_load_once_per_graph_definition(tmp_path: Path) -> No
 
 def test_release_callbacks_run_on_close_and_after_failed_load(tmp_path: Path) -> None:
     released: list[str] = []
-    from tests.graph import toys
+    from tests.graph import toy_calculators
 
-    class Releasing(toys.ModelDirCalculator):
+    class Releasing(toy_calculators.ModelDirCalculator):
         @classmethod
         def load(cls, lc: GraphLoadContext) -> None:
             lc.on_close(lambda: released.append(lc.node_name))

@@ -9,7 +9,7 @@ import pytest
 
 from ovserve.errors import ConfigError, NotFound
 from ovserve.graph import load_graph, parse_graph_text, validate_graph
-from tests.graph.toys import TOYS
+from tests.graph.toy_calculators import TOYS
 
 OK_HEAD = 'input_stream: "TEXT:in"\noutput_stream: "TEXT:out"\n'
 OVMS_HEAD = (

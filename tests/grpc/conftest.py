@@ -1,6 +1,6 @@
 """Real servers for the gRPC tests, one per test module (module-scoped, on the module's loop).
 
-`toy_server` serves the instant toy models of `tests/grpc/toys.py`; `model_server` serves the
+`toy_server` serves the instant toy models of `tests/support/toys.py`; `model_server` serves the
 cached exported embeddings workspace (tests that use it are `slow`).
 """
 
@@ -15,9 +15,9 @@ import pytest_asyncio
 
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
-from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
 from tests.support.models import exported_workspace
+from tests.support.toys import write_toy_workspace
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

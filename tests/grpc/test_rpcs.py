@@ -14,7 +14,7 @@ from ovserve.frontends.grpc.tensors import CONTENTS_FIELD
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import Input, output_array, raw_request, rpc_error
-from tests.grpc.toys import TYPE_INPUTS
+from tests.support.toys import TYPE_INPUTS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -1,4 +1,4 @@
-"""`POST /v1/config/reload` (reference §8.3) with the watcher off: codes, bodies, retirement."""
+"""`POST /v1/config/reload` with the watcher off: codes, bodies, retirement."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from ovserve.config import RequestLimits
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request
-from tests.grpc.toys import write_toy_workspace
 from tests.metrics.support import Delta, Scrape, scrape
 from tests.running import running_server
+from tests.support.toys import write_toy_workspace
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -19,9 +19,9 @@ import pytest
 from ovserve.errors import ConfigError
 from ovserve.metrics import DEFAULT, FAMILIES
 from ovserve.metrics.families import LATENCY_BUCKETS_US
-from tests.grpc.toys import write_toy_workspace
 from tests.metrics.support import Scrape, scrape
 from tests.running import running_server
+from tests.support.toys import write_toy_workspace
 from tests.test_layering import modules_loaded_by, offending
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Request builders and checks for the slow toy model (`tests/reliability/toys.py`)."""
+"""Request builders and checks for the slow toy model (`tests/support/toys.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from tests.grpc.support import output_array, raw_request
-from tests.reliability.toys import WIDTH
+from tests.support.toys import WIDTH
 
 
 def rest_body(seed: int) -> tuple[bytes, npt.NDArray[np.float32]]:

@@ -15,8 +15,8 @@ import pytest
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request
-from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
+from tests.support.toys import write_toy_workspace
 
 
 def _records(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:

@@ -24,7 +24,7 @@ import grpc
 from tests.grpc.stub import InferenceStub
 from tests.reliability.process import server_process
 from tests.reliability.support import grpc_answer_matches, grpc_request, rest_answer_matches, rest_body
-from tests.reliability.toys import calibrated_rounds, write_slow_workspace
+from tests.support.toys import calibrated_rounds, write_slow_workspace
 
 MARGIN = 0.05
 REQUEST_SECONDS = 0.015  # one request alone; with 18 clients queued, each takes ~0.25 s

@@ -14,8 +14,8 @@ from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request, rpc_error, texts_request
 from tests.reliability.support import grpc_answer_matches, grpc_request, rest_answer_matches, rest_body
-from tests.reliability.toys import write_slow_workspace
 from tests.running import running_server
+from tests.support.toys import write_slow_workspace
 
 JSON = {"Content-Type": "application/json"}
 

@@ -19,8 +19,8 @@ import pytest
 from ovserve.config import RequestLimits
 from tests.grpc.stub import InferenceStub
 from tests.reliability.support import grpc_answer_matches, grpc_request, rest_answer_matches, rest_body
-from tests.reliability.toys import write_slow_workspace
 from tests.running import running_server
+from tests.support.toys import write_slow_workspace
 
 LIMIT = 4
 LOAD_SECONDS = 10.0

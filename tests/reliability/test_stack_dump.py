@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.reliability.process import server_process
-from tests.reliability.toys import write_slow_workspace
+from tests.support.toys import write_slow_workspace
 
 
 async def test_sigusr1_dumps_every_thread_and_the_server_goes_on(tmp_path: Path) -> None:

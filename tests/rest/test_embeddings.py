@@ -72,7 +72,7 @@ async def test_every_input_form_gives_one_unit_vector_per_document(
 async def test_string_and_its_token_ids_give_close_vectors(
     session: aiohttp.ClientSession, base_url: str
 ) -> None:
-    # Not equal: as OVMS, token-id input fills token_type_ids with 1 (reference §9.4).
+    # Not equal: as OVMS, token-id input fills token_type_ids with 1.
     text = vectors(await embed(session, base_url, input="hello world"))
     ids = vectors(await embed(session, base_url, input=[101, 7592, 2088, 102]))
     assert float(text[0] @ ids[0]) > 0.95

@@ -1,4 +1,4 @@
-"""Every error row of reference §9.3 and §8.4 with its status and message (OpenAI body shape)."""
+"""Every OVMS embeddings and routing error with its status and message (OpenAI body shape)."""
 
 from __future__ import annotations
 

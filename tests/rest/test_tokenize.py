@@ -1,4 +1,4 @@
-"""`POST /v3/tokenize` end to end (reference §9.6), on the seed workspace's graph."""
+"""`POST /v3/tokenize` end to end, on the seed workspace's graph."""
 
 from __future__ import annotations
 

@@ -10,9 +10,9 @@ import pytest_asyncio
 
 from ovserve.config import CorsSettings
 from ovserve.server import Server
-from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
 from tests.security.support import KEY
+from tests.support.toys import write_toy_workspace
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import pytest_asyncio
 from ovserve.frontends.rest import make_app
 from ovserve.frontends.rest.openapi import document
 from ovserve.server import Server
-from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
 from tests.security.schema_fuzz import FuzzCase, operations
 from tests.support.models import DEFAULT_GRAPH_NAME, exported_workspace
+from tests.support.toys import write_toy_workspace
 
 SEED = 20261125
 CASES = 2000

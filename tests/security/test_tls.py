@@ -13,9 +13,9 @@ import pytest
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.config import TlsSettings
 from tests.grpc.stub import InferenceStub
-from tests.grpc.toys import write_toy_workspace
 from tests.running import running_server
 from tests.security.certs import Certs, make_certs
+from tests.support.toys import write_toy_workspace
 
 
 @pytest.fixture(scope="module")

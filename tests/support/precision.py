@@ -10,16 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from calculators.feature_extraction_calculator import Extraction
-from ovserve.graph.loading import default_core
+from ovserve.graph.node_loading import default_core
 from ovserve.graph.runner import Graph
-from ovserve.models.loading import load_version
+from ovserve.models.version import load_version
 from ovserve.runtime.execution import Execution
-from ovserve.workspace import load_workspace, scan_versions
+from ovserve.workspace import read_workspace, scan_versions
 
 F32_MIN_COSINE = 0.99999
 """fp32 weights at f32 against sentence-transformers (torch, f32): measured 1.0000000."""
 BF16_MIN_COSINE = 0.9999
-"""fp32 weights at bf16: measured 0.99996 on an AVX-512 bf16 CPU (design notes §9)."""
+"""fp32 weights at bf16: measured 0.99996 on an AVX-512 bf16 CPU."""
 COMPRESSED_MIN_COSINE = 0.997
 """int8 weight-only, at any precision: measured 0.9974-0.9988 depending on the CPU; the int8
 weights, not the arithmetic, set it (the empty string is the worst text on both kinds)."""
@@ -42,7 +42,7 @@ def min_cosine_against_reference(execution: Execution) -> float:
 def served_execution(config: Path) -> Execution:
     """What the embeddings model of the one graph in the versioned workspace `config` runs when
     a server on this machine compiles it with its subconfig's plugin_config."""
-    (graph,) = load_workspace(config).graphs
+    (graph,) = read_workspace(config).graphs
     (spec,) = [m for m in graph.models if m.name.endswith("_embeddings_model")]
     versions, _ = scan_versions(spec.base_path)
     loaded = load_version(default_core(), spec, versions[-1])

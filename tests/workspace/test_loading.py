@@ -18,7 +18,7 @@ from ovserve.workspace import (
     ModelSpec,
     VersionPolicy,
     Workspace,
-    load_workspace,
+    read_workspace,
     single_model_workspace,
 )
 from tests.workspace.trees import EMBEDDINGS_GRAPH, Link, config_json, model, seed_tree, write_tree
@@ -32,7 +32,7 @@ def names(workspace: Workspace) -> list[str]:
 
 def test_seed_layout_loads_graph_and_its_two_models(tmp_path: Path) -> None:
     write_tree(tmp_path, seed_tree(SEED))
-    workspace = load_workspace(tmp_path / "models/config.json")
+    workspace = read_workspace(tmp_path / "models/config.json")
 
     assert workspace.rejected == ()
     assert workspace.root == tmp_path / "models"
@@ -61,7 +61,7 @@ def test_graph_entry_in_model_config_list_defaults_to_root_slash_name(tmp_path: 
     tree = seed_tree(SEED)
     tree["models/config.json"] = config_json(model(SEED))
     write_tree(tmp_path, tree)
-    (graph,) = load_workspace(tmp_path / "models/config.json").graphs
+    (graph,) = read_workspace(tmp_path / "models/config.json").graphs
     assert graph.base_path == tmp_path / "models" / SEED
     assert len(graph.models) == 2
 
@@ -76,7 +76,7 @@ def test_graph_detected_through_version_one_directory(tmp_path: Path) -> None:
             "ws/mesh/1/subconfig.json": config_json(model("mesh_ov", "ov")),
         },
     )
-    workspace = load_workspace(tmp_path / "ws/config.json")
+    workspace = read_workspace(tmp_path / "ws/config.json")
     (graph,) = workspace.graphs
     assert graph.graph_path == tmp_path / "ws/mesh/1/graph.pbtxt"
     assert graph.base_path == tmp_path / "ws/mesh/1"
@@ -97,7 +97,7 @@ def test_graph_without_subconfig_and_with_explicit_graph_path(tmp_path: Path) ->
             "other/graphs/g2.pbtxt": EMBEDDINGS_GRAPH,
         },
     )
-    workspace = load_workspace(tmp_path / "config.json")
+    workspace = read_workspace(tmp_path / "config.json")
     flat, other = workspace.graphs
     assert (flat.subconfig_path, flat.models) == (None, ())
     assert other.graph_path == tmp_path / "other/graphs/g2.pbtxt"
@@ -110,7 +110,7 @@ def test_relative_root_when_config_path_has_no_directory(
 ) -> None:
     write_tree(tmp_path, {"config.json": config_json(model("m", "m")), "m/1/model.xml": ""})
     monkeypatch.chdir(tmp_path)
-    workspace = load_workspace(Path("config.json"))
+    workspace = read_workspace(Path("config.json"))
     assert workspace.root == tmp_path
     (spec,) = workspace.models
     assert spec.base_path == tmp_path / "m"
@@ -135,9 +135,9 @@ def test_yaml_is_the_same_schema(tmp_path: Path) -> None:
     }
     write_tree(tmp_path, {"config.json": json.dumps(document), "m/1/model.xml": ""})
     write_tree(tmp_path, {"config.yaml": yaml.safe_dump(document), "config.yml": yaml.safe_dump(document)})
-    from_json = load_workspace(tmp_path / "config.json")
+    from_json = read_workspace(tmp_path / "config.json")
     for name in ("config.yaml", "config.yml"):
-        from_yaml = load_workspace(tmp_path / name)
+        from_yaml = read_workspace(tmp_path / name)
         assert from_yaml.models == tuple(
             _with_origin(m, m.origin.replace("config.json", name)) for m in from_json.models
         )
@@ -172,7 +172,7 @@ def test_extra_keys_are_kept_raw_and_graph_only_keys_warn(tmp_path: Path) -> Non
             "g/graph.pbtxt": EMBEDDINGS_GRAPH,
         },
     )
-    workspace = load_workspace(tmp_path / "config.json")
+    workspace = read_workspace(tmp_path / "config.json")
     (spec,) = workspace.models
     assert spec.extra == {
         "batch_size": "auto",
@@ -198,13 +198,13 @@ def test_absolute_base_path_is_allowed_and_symlinks_inside_root_are_kept(tmp_pat
     write_tree(
         tmp_path, {"ws/config.json": config_json(model("abs", str(absolute)), model("alias", "alias"))}
     )
-    workspace = load_workspace(tmp_path / "ws/config.json")
+    workspace = read_workspace(tmp_path / "ws/config.json")
     assert [m.base_path for m in workspace.models] == [absolute, tmp_path / "ws/alias"]
 
 
 def test_dotdot_that_stays_inside_root_is_fine(tmp_path: Path) -> None:
     write_tree(tmp_path, {"config.json": config_json(model("m", "x/../m")), "m/1/model.xml": ""})
-    (spec,) = load_workspace(tmp_path / "config.json").models
+    (spec,) = read_workspace(tmp_path / "config.json").models
     assert spec.base_path == tmp_path / "m"
 
 
@@ -213,13 +213,13 @@ def test_nothing_is_written(tmp_path: Path) -> None:
     before = sorted(str(p) for p in tmp_path.rglob("*"))
     os.chmod(tmp_path / "models", 0o555)
     try:
-        load_workspace(tmp_path / "models/config.json")
+        read_workspace(tmp_path / "models/config.json")
     finally:
         os.chmod(tmp_path / "models", 0o755)
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before
 
 
-# -- single-model mode (reference §7) ---------------------------------------------------------
+# -- single-model mode (--model_name / --model_path) ---------------------------------------------------------
 
 
 def test_single_model_directory(tmp_path: Path) -> None:

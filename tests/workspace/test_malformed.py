@@ -1,6 +1,6 @@
 """Table-driven: each malformed workspace gives one precise message, at the right level.
 
-A case is either file-level (`load_workspace` raises `ConfigError`) or entry-level (the entry is
+A case is either file-level (`read_workspace` raises `ConfigError`) or entry-level (the entry is
 in `Workspace.rejected` and the valid model "good", written last, still loads).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ovserve.errors import ConfigError
-from ovserve.workspace import load_workspace
+from ovserve.workspace import read_workspace
 from tests.workspace.trees import EMBEDDINGS_GRAPH, Link, Tree, config_json, model, subconfig_json, write_tree
 
 CONFIG = "models/config.json"
@@ -422,7 +422,7 @@ def test_file_level_problem_raises_config_error(
 ) -> None:
     config = load_case(tmp_path, monkeypatch, case)
     with pytest.raises(ConfigError) as info:
-        load_workspace(config)
+        read_workspace(config)
     assert case.message in str(info.value)
     assert str(info.value).startswith(case.config)
 
@@ -432,7 +432,7 @@ def test_entry_level_problem_disables_only_that_entry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
 ) -> None:
     assert case.rejected is not None
-    workspace = load_workspace(load_case(tmp_path, monkeypatch, case))
+    workspace = read_workspace(load_case(tmp_path, monkeypatch, case))
     name, kind = case.rejected
     matching = [r for r in workspace.rejected if case.message in r.message]
     assert matching, "\n".join(r.message for r in workspace.rejected)

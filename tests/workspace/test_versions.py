@@ -1,4 +1,4 @@
-"""Version directories (reference §2) and every version policy."""
+"""Version directories and every version policy."""
 
 from __future__ import annotations
 

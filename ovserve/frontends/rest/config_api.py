@@ -1,4 +1,7 @@
-"""The config API (OVMS spec §8.3): `GET /v1/config` and `POST /v1/config/reload`."""
+"""The config API: `GET /v1/config` and `POST /v1/config/reload`.
+
+As OVMS documents them (its docs: online_config_changes.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""KServe v2 REST codec (reference §8.2): server and model metadata, model ready, infer.
+"""KServe v2 REST codec (the Open Inference Protocol over REST): server and model metadata,
+model ready, infer.
 
 Model names are URL-decoded (`sentence-transformers%2Fall-MiniLM-L6-v2`) and may also arrive
 with raw slashes (tritonclient quotes names keeping `/`), so one route per method takes the

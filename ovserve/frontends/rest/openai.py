@@ -1,12 +1,12 @@
 """OpenAI-compatible ("V3") embeddings codec: `POST /v3/<anything>` and `POST /v1/embeddings`.
 
-As OVMS (reference §8.4), the rest of the path after `/v3/` does not route: the body's `model`
+As in OVMS, the rest of the path after `/v3/` does not route: the body's `model`
 names the graph, so `/v3/embeddings`, `/v3/v1/embeddings` and `/v3/embeddings/embeddings` are
 one endpoint. Checks run in OVMS order: body and `model` (412) → graph lookup (404) → the
 graph's own validation of the body (400, inside the OVMS execution-error wrapper).
 
 A path ending in `tokenize` (`/v3/tokenize`, `/v3/v1/tokenize`) runs the graph's tokenize
-branch instead (reference §9.6); its body errors come back the same way.
+branch instead; its body errors come back the same way.
 
 Beyond OVMS: the response carries `model`; `dimensions` keeps the first N values (see
 `ovserve.dataplane.truncate_dimensions`); `user` is ignored like any unknown key.
@@ -99,7 +99,7 @@ def _respond(result: EmbeddingsResult) -> web.Response:
 
 
 def encode_tokens(result: TokenizeResult) -> bytes:
-    """`{"tokens": [ids]}` for one text, `{"tokens": [[ids], …]}` for a list (reference §9.6).
+    """`{"tokens": [ids]}` for one text, `{"tokens": [[ids], …]}` for a list, as OVMS answers.
 
     Row by row for the reason given in `encode_embeddings`.
     """

@@ -1,4 +1,5 @@
-"""TFS model status, `GET /v1/models/{name}/versions/{v}` (reference §8.1), only where it does
+"""TFS model status, `GET /v1/models/{name}/versions/{v}` (TensorFlow Serving's REST API,
+which OVMS served until 2026.2), only where it does
 not collide with OpenAI's `GET /v1/models/{name}` (which wins, as in OVMS 2026.3+).
 
 The body is the TFS `GetModelStatusResponse` object, `{"model_version_status": [...]}`.

@@ -5,7 +5,7 @@ from the OpenAI JSON body with `parse_embeddings_body`, the gRPC front end from 
 `EmbeddingsResult` is what `RESPONSE_PAYLOAD` carries back; encoding it (float list or base64) is the
 front end's job.
 
-Every validation failure raises `InvalidArgument` with the exact OVMS message of the reference §9.3, so
+Every validation failure raises `InvalidArgument` with the exact message OVMS answers with, so
 clients that match on OVMS error texts keep working.
 """
 

@@ -1,4 +1,5 @@
-"""The `/v3/tokenize` operation's request and result objects and its body validation (reference §9.6).
+"""The `/v3/tokenize` operation's request and result objects and its body validation,
+with OVMS's error texts (`text field is required`, ...).
 
 A tokenize call travels through the same graph as an embeddings call: the front end hands the
 graph a `TokenizeBody` (the JSON body, not yet validated, so that problems come back inside the

@@ -1,4 +1,7 @@
-"""The token batch passed between the tokenizer and the model, and the length rules of reference §9.4.
+"""The token batch passed between the tokenizer and the model, and OVMS's length rules.
+
+A request whose padded length N exceeds the model's maximum M is refused with OVMS's
+`Input length N longer than allowed M`, unless the graph truncates; token-id input is never cut.
 
 Pure numpy: no OpenVINO here, so the rules are testable without a model.
 """
@@ -47,7 +50,7 @@ class TokenBatch:
 
     @property
     def length(self) -> int:
-        """The padded length N that the §9.4 rule compares with the maximum."""
+        """The padded length N that the length rule compares with the maximum."""
         return int(self.input_ids.shape[1])
 
 

@@ -30,7 +30,7 @@ from yarl import URL
 
 from ovserve.config import ServerConfig
 from ovserve.frontends.rest import make_app
-from ovserve.graph import load_calculator_modules
+from ovserve.graph import import_calculator_modules
 from ovserve.runtime import shared_core
 from ovserve.server import Server
 
@@ -118,7 +118,7 @@ class EmbeddedServer:
         if self._plugin_properties:
             shared_core(self.config.cache_dir).set_property("CPU", self._plugin_properties)
         if self.config.calculator_modules:
-            load_calculator_modules(self.config.calculator_modules)
+            import_calculator_modules(self.config.calculator_modules)
         self._thread.start()
         self._started.result(timeout)
 

@@ -18,11 +18,11 @@ from ovserve.workspace.schema import SchemaError
 from ovserve.workspace.specs import Workspace
 
 
-def load_workspace(config_path: Path) -> Workspace:
+def read_workspace(config_path: Path) -> Workspace:
     """Load and validate an OVMS `config.json` (or `.yaml`/`.yml`) and everything it points to.
 
     The root is the directory part of `config_path` as given (the current directory when it has
-    none), made absolute (reference §1.4). Messages name the file as given, relative to the
+    none), made absolute, as OVMS does. Messages name the file as given, relative to the
     current directory when the caller passed a relative path.
 
     Raises:
@@ -55,7 +55,7 @@ def single_model_workspace(
     target_device: str = "CPU",
     plugin_config: Mapping[str, str] | None = None,
 ) -> Workspace:
-    """The workspace of OVMS single-model mode (`--model_name` / `--model_path`, reference §7).
+    """The workspace of OVMS single-model mode (`--model_name` / `--model_path`).
 
     `model_path` is a graph directory when it holds `graph.pbtxt` or `1/graph.pbtxt` (its optional
     `subconfig.json` is read as usual), otherwise a model directory with version sub-directories.
