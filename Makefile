@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test setup setup-dev lint typecheck pytest proto clean
+.PHONY: serve test setup setup-dev browser lint typecheck pytest proto clean
 
 setup: $(VENV)/.runtime-stamp
 setup-dev: $(VENV)/.dev-stamp
@@ -30,7 +30,16 @@ $(VENV)/.runtime-stamp: pyproject.toml $(CONSTRAINTS) requirements/export-nodeps
 $(VENV)/.dev-stamp: $(VENV)/.runtime-stamp requirements/dev-nodeps.txt
 	$(PIP) install -q -c $(CONSTRAINTS) -e '.[export,dev]'
 	$(PIP) install -q --no-deps -c $(CONSTRAINTS) -r requirements/dev-nodeps.txt
+	@$(MAKE) --no-print-directory browser
 	touch $@
+
+# tests/rest/test_docs.py renders /docs in headless Chromium (Debian's `chromium`, ~150 MB).
+# Installed when run as root with apt (CI, containers); elsewhere that one test skips and says why.
+browser:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q --no-install-recommends chromium >/dev/null \
+	  || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium >/dev/null; }; \
+	fi
 
 # Exported once; delete the folder (or use --overwrite_models) to export again.
 $(WORKSPACE)/$(MODEL_NAME)/graph.pbtxt: | $(VENV)/.runtime-stamp
