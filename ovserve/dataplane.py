@@ -9,6 +9,7 @@ the two protocols answer the same by construction. The data plane owns:
 * inference: `embeddings`, `tokenize`, `infer`, each admitted by the `RequestGuard`
   (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
 
+It reads the repository through `ServedView` (a Protocol) and reloads through `Reloadable`.
 This module imports no web or RPC framework. Methods are called on the event loop: the coroutines hand
 CPU work to the graph executor or a worker thread, the plain methods are cheap.
 
@@ -31,11 +32,12 @@ from ovserve.admission import RequestGuard
 from ovserve.config import RequestLimits
 from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
+from ovserve.lifecycle import ReloadError as ReloadError  # raised by `reload`, for front ends
 from ovserve.lifecycle import ReloadOutcome
 from ovserve.models.manager import LoadedModelVersion
 from ovserve.models.serving import model_metadata_of, run_model
 from ovserve.names import ModelNames
-from ovserve.repository import Repository
+from ovserve.repository import ServedView
 from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
     EmbeddingsInput,
@@ -99,7 +101,7 @@ class DataPlane:
 
     def __init__(
         self,
-        repository: Repository,
+        repository: ServedView,
         *,
         reloader: Reloadable | None = None,
         guard: RequestGuard | None = None,

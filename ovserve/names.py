@@ -35,7 +35,7 @@ from ovserve.errors import ConfigError
 from ovserve.status import VersionState
 
 if TYPE_CHECKING:  # the command line parses aliases without loading OpenVINO
-    from ovserve.repository import Repository
+    from ovserve.repository import ServedView
 
 ALIASES_FILE = "aliases.json"
 
@@ -87,7 +87,7 @@ def last_segment(name: str) -> str:
 class ModelNames:
     """Resolves client names against one repository (cheap; called on the event loop)."""
 
-    def __init__(self, repository: Repository, aliases: Mapping[str, str] | None = None) -> None:
+    def __init__(self, repository: ServedView, aliases: Mapping[str, str] | None = None) -> None:
         self._repository = repository
         self.aliases: Mapping[str, str] = dict(aliases or {})
 

@@ -80,6 +80,16 @@ def test_ovserve_imports_calculators_only_where_graphs_are_loaded() -> None:
     assert found == []
 
 
+def test_front_ends_reach_what_is_served_only_through_the_data_plane() -> None:
+    behind_the_door = ("ovserve.repository", "ovserve.lifecycle", "ovserve.models", "ovserve.workspace")
+    found = [
+        line
+        for line in outside(sources("ovserve/frontends"), ())
+        if line.split()[-1].startswith(behind_the_door) or line.split()[-1] == "ovserve.graph.runner"
+    ]
+    assert found == []
+
+
 def test_an_upward_import_is_caught_even_inside_a_function(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("import ovserve.graph\n\n\ndef f():\n    from ovserve.repository import Repository\n")

@@ -36,7 +36,7 @@ from ovserve.errors import InvalidArgument, OvserveError
 from ovserve.graph import request_scope
 from ovserve.metrics.context import current_call
 from ovserve.metrics.recorder import Metrics, ModelTimes
-from ovserve.repository import Repository
+from ovserve.repository import ServedView
 from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, TokenizeResult
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class MeteredDataPlane(DataPlane):
 
     def __init__(
         self,
-        repository: Repository,
+        repository: ServedView,
         metrics: Metrics,
         *,
         reloader: Reloadable | None = None,

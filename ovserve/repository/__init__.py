@@ -26,7 +26,7 @@ from ovserve.repository.graph_table import GraphTable
 from ovserve.status import VersionStatus
 from ovserve.workspace import Workspace
 
-__all__ = ["GraphTable", "Repository", "ServableGraph"]
+__all__ = ["GraphTable", "Repository", "ServableGraph", "ServedView"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,25 @@ class ServableGraph(Protocol):
 
     def close(self) -> None: ...
     def stats(self) -> GraphStats: ...
+
+
+class ServedView(Protocol):
+    """What the data plane reads of the repository; `Repository` implements it.
+
+    Read-only, cheap, safe on the event loop: the data plane never changes what is served.
+    """
+
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def workspace(self) -> Workspace: ...
+    @property
+    def models(self) -> ModelManager: ...
+    def statuses(self) -> dict[str, list[VersionStatus]]: ...
+    def graph(self, name: str) -> ServableGraph: ...
+    def graph_lease(self, name: str) -> contextlib.AbstractContextManager[ServableGraph]: ...
+    def is_graph(self, name: str) -> bool: ...
+    def models_used_by(self, graph: str) -> frozenset[str]: ...
 
 
 class Repository:

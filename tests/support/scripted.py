@@ -20,7 +20,7 @@ import numpy as np
 from ovserve.dataplane import DataPlane, EmbeddingsPayload
 from ovserve.errors import ErrorCode, OvserveError
 from ovserve.graph.runner import Graph
-from ovserve.repository import Repository
+from ovserve.repository import ServedView
 from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, Tensor
 
 CRASH_DETAIL = "secret detail: /etc/ovserve"
@@ -44,7 +44,7 @@ class ScriptedDataPlane(DataPlane):
             statuses=dict,
             is_graph=lambda name: False,
         )
-        super().__init__(cast(Repository, repository))
+        super().__init__(cast(ServedView, repository))
         self._big_elements = big_elements
 
     def graph(self, name: str, version: int | None = None) -> Graph:

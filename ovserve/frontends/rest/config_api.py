@@ -9,9 +9,9 @@ import json
 
 from aiohttp import web
 
+from ovserve.dataplane import ReloadError
 from ovserve.errors import ErrorCode
 from ovserve.frontends.rest.state import DATAPLANE
-from ovserve.lifecycle import ReloadError
 from ovserve.status import status_document
 
 # The reload endpoint answers at once, so a version directory found mid-copy gets a second
