@@ -44,6 +44,20 @@ async def test_embed_answers_a_list_of_vectors_equal_to_openais(server: Server) 
     assert named.json() == one.json()
 
 
+async def test_embed_truncates_on_request_as_the_openai_route_does(server: Server) -> None:
+    """The seed graph refuses over-long input by default; `truncate: true` cuts it, as
+    `/v3/embeddings` with `truncate: true` does, to the same vector."""
+    long_text = " ".join(["word"] * 600)
+    refused = await post(server, "/embed", {"inputs": long_text})
+    cut = await post(
+        server, "/embed", {"inputs": long_text, "truncate": True, "truncation_direction": "Right"}
+    )
+    assert (refused.status_code, cut.status_code) == (400, 200)
+    body = {"model": GRAPH, "input": [long_text], "truncate": True}
+    openai = (await post(server, "/v3/embeddings", body)).json()["data"][0]["embedding"]
+    assert np.array_equal(np.array(cut.json()[0]), np.array(openai))
+
+
 async def test_similarity_is_the_cosine_with_each_sentence(server: Server) -> None:
     sentences = ["hello world", "hello there", "the stock market fell"]
     response = await post(
@@ -70,8 +84,12 @@ async def test_info_and_health(server: Server) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"inputs": "x", "prompt_name": "query"}, "prompt_name is not supported"),
-        ({"inputs": "x", "truncate": True}, "truncate is set by the graph"),
+        ({"inputs": "x", "prompt_name": "query"}, "prompt_name 'query' is not available"),
+        ({"inputs": "x", "prompt_name": 3}, "prompt_name should be string"),
+        ({"inputs": "x", "truncate": "yes"}, "truncate should be boolean"),
+        ({"inputs": "x", "truncation_direction": "Left"}, "truncation_direction Left is not supported"),
+        ({"inputs": "x", "truncation_direction": "Up"}, "truncation_direction must be Right or Left"),
+        ({"inputs": " ".join(["word"] * 600), "truncate": False}, "longer than allowed"),
         ({"inputs": "x", "normalize": False}, "normalize=false is not supported"),
         ({"inputs": "x", "normalize": "yes"}, "normalize must be a boolean"),
         ({"inputs": []}, "inputs must be a string or a non-empty list"),

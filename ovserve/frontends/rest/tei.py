@@ -6,11 +6,12 @@ ovserve extension; aliases and last segments resolve as on the OpenAI routes), e
 callable graph; with several and no `model`, 400 lists them.
 
 `POST /embed` takes TEI's body: `inputs` (a string or a list of strings), `normalize`
-(default true), `truncate`, `truncation_direction`, `prompt_name`. The graph decides
-normalization and truncation (its `normalize_embeddings` and `truncate` options) and applies
-no prompts, so the values that would need the request to change them are refused with a 400
-that says so, rather than ignored: `normalize: false` on a normalizing graph, `truncate: true`,
-`prompt_name`. The answer is TEI's: a JSON array of vectors.
+(default true), `truncate`, `truncation_direction`, `prompt_name`. `prompt_name` and `truncate`
+mean what they mean on `/v3/embeddings` (`ovserve.graph.formats.text_options`: a prompt of the
+model's, cut at the graph's maximum length; absent, the graph's own setting). Texts are cut at
+their end, TEI's `Right`; `Left` is refused with a 400 that says so, as is `normalize: false` on
+a graph that normalizes its vectors (its `normalize_embeddings` option), rather than ignored.
+The answer is TEI's: a JSON array of vectors.
 
 `POST /similarity` takes `{"inputs": {"source_sentence": s, "sentences": [...]}}` and answers
 the cosine of `s` with each sentence, in order.
@@ -32,9 +33,8 @@ from ovserve.dataplane import UNIT_NORM_TOLERANCE, DataPlane
 from ovserve.errors import InvalidArgument
 from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
 from ovserve.frontends.rest.state import DATAPLANE
-from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
-
-TEI_PATHS = ("/embed", "/similarity", "/info", "/health")
+from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, parse_text_options
+from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, TextOptions
 
 
 def _body(value: object) -> Mapping[str, object]:
@@ -76,28 +76,31 @@ def _texts(value: object, field: str) -> tuple[str, ...]:
     raise InvalidArgument(f"{field} must be a string or a non-empty list of strings")
 
 
-def _refuse_unsupported(body: Mapping[str, object]) -> None:
-    if body.get("prompt_name") is not None:
-        raise InvalidArgument(
-            "prompt_name is not supported: the graph applies no prompts; send the prefixed text"
-        )
-    truncate = body.get("truncate")
-    if truncate not in (None, False):
-        raise InvalidArgument(
-            "truncate is set by the graph (option truncate of its embeddings calculator), "
-            "not per request; export with --truncate to cut long inputs"
-        )
+def _text_options(body: Mapping[str, object]) -> TextOptions:
+    """The request's prompt and truncation (TEI's `truncate` is a boolean, as on `/v3`)."""
+    direction = body.get("truncation_direction")
+    if direction is not None:
+        if direction in ("Left", "left"):
+            raise InvalidArgument(
+                "truncation_direction Left is not supported: texts are cut at their end (Right)"
+            )
+        if direction not in ("Right", "right"):
+            raise InvalidArgument("truncation_direction must be Right or Left")
     if not isinstance(body.get("normalize", True), bool):
         raise InvalidArgument("normalize must be a boolean")
+    return parse_text_options({key: body[key] for key in ("prompt_name", "truncate") if key in body})
 
 
 async def _embed_texts(
-    request: web.Request, body: Mapping[str, object], texts: tuple[str, ...]
+    request: web.Request,
+    body: Mapping[str, object],
+    texts: tuple[str, ...],
+    options: TextOptions = DEFAULT_OPTIONS,
 ) -> EmbeddingsResult:
     dataplane = request.app[DATAPLANE]
     model = _model(dataplane, body)
     dataplane.graph(model)  # 404 / 503 before the input checks, as on the OpenAI routes
-    payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=model)
+    payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts, options=options), model=model)
     return await dataplane.embeddings(model, payload, inputs=len(texts))
 
 
@@ -109,8 +112,8 @@ def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 async def embed(request: web.Request) -> web.Response:
     body = _body(await read_json(request))
-    _refuse_unsupported(body)
-    result = await _embed_texts(request, body, _texts(body.get("inputs"), "inputs"))
+    options = _text_options(body)
+    result = await _embed_texts(request, body, _texts(body.get("inputs"), "inputs"), options)
     vectors = result.embeddings
     norms = np.linalg.norm(vectors, axis=1)
     normalized = bool(np.all(np.abs(norms - 1) < UNIT_NORM_TOLERANCE))
