@@ -43,6 +43,14 @@ SECONDS_BUCKETS: tuple[float, ...] = (
 GRAPH_APIS = ("V3", "KServe")
 GRAPH_INTERFACES = ("REST", "gRPC")
 GRAPH_CODES = ("ok", "error", "rejected")
+# (api, interface, method) of the calls that run a graph, and of those that run a plain model.
+GRAPH_CALLS = (
+    ("V3", "REST", "Unary"),
+    ("KServe", "REST", "ModelInfer"),
+    ("KServe", "gRPC", "ModelInfer"),
+    ("KServe", "gRPC", "ModelInferStream"),
+)
+MODEL_CALLS = GRAPH_CALLS[1:]
 
 INVALID_NAME = "Invalid name in metrics_list"
 

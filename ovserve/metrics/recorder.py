@@ -23,8 +23,16 @@ from ovserve.errors import OvserveError
 from ovserve.metrics.collectors import ScrapeCollector
 from ovserve.metrics.context import Call, current_call
 from ovserve.metrics.exposition import render
-from ovserve.metrics.families import FAMILIES, GRAPH_APIS, GRAPH_CODES, GRAPH_INTERFACES
+from ovserve.metrics.families import (
+    FAMILIES,
+    GRAPH_APIS,
+    GRAPH_CALLS,
+    GRAPH_CODES,
+    GRAPH_INTERFACES,
+    MODEL_CALLS,
+)
 from ovserve.repository import Repository
+from ovserve.status import VersionState
 
 # Families whose values are read when scraped (see `collectors`); the rest are event-driven.
 SCRAPED = frozenset(
@@ -46,6 +54,9 @@ class ModelTimes:
     infer_s: float
     wait_s: float
     request_s: float
+
+
+_GRAPH_COUNTERS = ("ovms_requests_accepted", "ovms_requests_rejected", "ovms_responses", "ovms_graph_error")
 
 
 class Metrics:
@@ -84,19 +95,48 @@ class Metrics:
     def render(self) -> bytes:
         """The Prometheus text of every enabled family. Blocking: call off the event loop.
 
-        The graph request series of every graph of the workspace exist, at 0 until used, so
-        that rate and error-ratio panels read 0 rather than "no data".
+        The request series of every graph of the workspace and of every AVAILABLE model
+        version exist, at 0 until used (OVMS's families too), so that rate and error-ratio
+        panels read 0 rather than "no data".
         """
         for graph in self._repository.workspace.graphs:
-            self._prime(graph.name)
+            self._prime_graph(graph.name)
+        for name, statuses in self._repository.models.statuses().items():
+            for status in statuses:
+                if status.state == VersionState.AVAILABLE:
+                    self._prime_model(name, str(status.version))
         return render(self.registry)
 
-    def _prime(self, name: str) -> None:
+    def _prime_graph(self, name: str) -> None:
         for api in GRAPH_APIS:
             for interface in GRAPH_INTERFACES:
                 for code in GRAPH_CODES:
                     self._child("ovserve_requests_total", (name, api, interface, code))
                 self._child("ovserve_request_duration_seconds", (name, api, interface))
+        self._child("ovms_current_graphs", (name,))
+        for api, interface, method in GRAPH_CALLS:
+            for family in (
+                "ovms_requests_accepted",
+                "ovms_requests_rejected",
+                "ovms_responses",
+                "ovms_graph_error",
+            ):
+                self._child(family, (api, interface, method, name))
+            self._child("ovms_graph_processing_time_us", (name, method))
+
+    def _prime_model(self, name: str, version: str) -> None:
+        for api, interface, method in MODEL_CALLS:
+            for family in ("ovms_requests_success", "ovms_requests_fail"):
+                self._child(family, (api, interface, method, name, version))
+        for interface in GRAPH_INTERFACES:
+            self._child("ovms_request_time_us", (interface, name, version))
+        for family in (
+            "ovms_inference_time_us",
+            "ovms_wait_for_infer_req_time_us",
+            "ovms_current_requests",
+            "ovms_infer_req_active",
+        ):
+            self._child(family, (name, version))
 
     # -- graphs -------------------------------------------------------------------------------
 

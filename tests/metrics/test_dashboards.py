@@ -48,6 +48,44 @@ def requests_total(scraped: dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.mark.asyncio(loop_scope="module")
+async def test_ovms_families_have_every_series_at_zero_before_any_request(metered: Server) -> None:
+    """OVMS's families too: error-ratio panels built on `ovms_requests_fail` read 0, not "no data"."""
+    scraped = await samples(metered)
+    graph = DEFAULT_GRAPH_NAME
+    calls = [
+        ("KServe", "REST", "ModelInfer"),
+        ("KServe", "gRPC", "ModelInfer"),
+        ("KServe", "gRPC", "ModelInferStream"),
+    ]
+    expected: list[tuple[str, dict[str, str]]] = [("ovms_current_graphs", {"name": graph})]
+    for api, interface, method in [("V3", "REST", "Unary"), *calls]:
+        labels = {"api": api, "interface": interface, "method": method, "name": graph}
+        for family in (
+            "ovms_requests_accepted",
+            "ovms_requests_rejected",
+            "ovms_responses",
+            "ovms_graph_error",
+        ):
+            expected.append((f"{family}_total", labels))
+        expected.append(("ovms_graph_processing_time_us_count", {"name": graph, "method": method}))
+    for model in (f"{graph}_tokenizer_model", f"{graph}_embeddings_model"):
+        for api, interface, method in calls:
+            labels = {"api": api, "interface": interface, "method": method, "name": model, "version": "1"}
+            expected += [("ovms_requests_success_total", labels), ("ovms_requests_fail_total", labels)]
+        for interface in ("REST", "gRPC"):
+            expected.append(
+                ("ovms_request_time_us_count", {"interface": interface, "name": model, "version": "1"})
+            )
+        expected.append(("ovms_inference_time_us_count", {"name": model, "version": "1"}))
+        expected.append(("ovms_current_requests", {"name": model, "version": "1"}))
+    values = {
+        (name, tuple(sorted(labels.items()))): scraped.get((name, tuple(sorted(labels.items()))))
+        for name, labels in expected
+    }
+    assert {key: value for key, value in values.items() if value != 0} == {}
+
+
+@pytest.mark.asyncio(loop_scope="module")
 async def test_graph_series_exist_at_zero_then_count(metered: Server) -> None:
     before = await samples(metered)
     for api in ("V3", "KServe"):
