@@ -74,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     models = p.add_argument_group("servables")
     models.add_argument("--config_path", type=Path, help="config.json (or .yaml) of a workspace")
     models.add_argument("--model_name", help="single-model mode: served name")
-    models.add_argument("--model_path", type=Path, help="single-model mode: model or graph directory")
+    models.add_argument(
+        "--model_path",
+        type=Path,
+        help="single-model mode: model or graph directory, or a Hugging Face folder (exported once)",
+    )
     models.add_argument("--target_device", default="CPU", help="single-model mode: device")
     models.add_argument(
         "--plugin_config", default=None, help='single-model mode: JSON, e.g. {"NUM_STREAMS": "1"}'
@@ -85,7 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="seconds between workspace change checks; 0 disables watching",
     )
-    models.add_argument("--cache_dir", type=Path, help="OpenVINO compiled-model cache directory")
+    models.add_argument(
+        "--cache_dir",
+        type=Path,
+        help="OpenVINO compiled-model cache directory; also holds first-start exports (ovserve-exports/)",
+    )
     models.add_argument(
         "--calculator_module",
         action="append",

@@ -2,9 +2,9 @@
 
 OVMS serves a directory of numbered versions (`1/model.xml`) or a graph directory
 (`graph.pbtxt`). A folder that is neither, a Hugging Face or sentence-transformers folder
-being the usual one, would otherwise start, answer ready and serve nothing; it stops start-up
-(exit 1) with a message naming what is missing and, for a Hugging Face folder, the command
-that exports it. (Exporting such a folder on first start is not implemented yet.)
+would otherwise start, answer ready and serve nothing; it stops start-up (exit 1) with a
+message naming what is missing. (A Hugging Face folder is exported on first start before this
+check, see `ovserve.first_start`.)
 """
 
 from __future__ import annotations
@@ -23,10 +23,4 @@ def check_model_path(model_path: Path) -> None:
     if any(child.is_dir() and child.name.isdigit() for child in model_path.iterdir()):
         return
     missing = "no numbered version directory (1/, 2/, …) and no graph.pbtxt"
-    if (model_path / "config.json").is_file():
-        raise ConfigError(
-            f"--model_path {model_path}: {missing}; it looks like a Hugging Face model folder "
-            f"(config.json): export it first, e.g. `ovserve export embeddings --source_model "
-            f"{model_path} --model_repository_path models`, then serve models/config.json"
-        )
     raise ConfigError(f"--model_path {model_path}: {missing}, so there is nothing to serve")

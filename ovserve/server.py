@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import faulthandler
 import logging
 import signal
@@ -28,6 +29,7 @@ from ovserve.admission import RequestGuard
 from ovserve.config import ServerConfig
 from ovserve.dataplane import DataPlane
 from ovserve.errors import ConfigError
+from ovserve.first_start import exported_graph, is_hugging_face_folder
 from ovserve.frontends.grpc import bind, make_server
 from ovserve.frontends.rest import make_app
 from ovserve.graph import BATCHING, BatchSettings, GraphServices
@@ -282,6 +284,10 @@ def run_server(config: ServerConfig) -> int:
     """
     configure_logging(config.log_level, config.log_path)
     try:
+        if config.model_path is not None and is_hugging_face_folder(config.model_path):
+            config = dataclasses.replace(
+                config, model_path=exported_graph(config.model_path, config.cache_dir)
+            )
         if config.model_path is not None:
             check_model_path(config.model_path)
         workspace = workspace_from_config(config)

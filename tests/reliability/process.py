@@ -32,9 +32,9 @@ class ServerProcess:
         return self.log.read_text(errors="replace")
 
 
-async def _wait_ready(port: int, process: asyncio.subprocess.Process) -> None:
+async def _wait_ready(port: int, process: asyncio.subprocess.Process, seconds: float = 30) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(300):
+        for _ in range(int(seconds * 10)):
             assert process.returncode is None, "server exited during start-up"
             try:
                 async with session.get(f"http://127.0.0.1:{port}/v2/health/ready") as r:
@@ -52,13 +52,20 @@ async def server_process(config: Path, log: Path, *extra: str) -> AsyncIterator[
 
     stdout and stderr both go to `log`.
     """
+    async with serving(log, "--config_path", str(config), *extra) as started:
+        yield started
+
+
+@asynccontextmanager
+async def serving(log: Path, *args: str, ready_seconds: float = 30) -> AsyncIterator[ServerProcess]:
+    """`python -m ovserve *args` on free ports, until ready (`server_process` with any flags)."""
     rest_port, grpc_port = free_port(), free_port()
-    command = [sys.executable, "-m", "ovserve", "--config_path", str(config), "--rest_port", str(rest_port)]
-    command += ["--port", str(grpc_port), "--file_system_poll_wait_seconds", "0", *extra]
+    command = [sys.executable, "-m", "ovserve", "--rest_port", str(rest_port), "--port", str(grpc_port)]
+    command += ["--file_system_poll_wait_seconds", "0", *args]
     with log.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(*command, stdout=log_file, stderr=subprocess.STDOUT)
     try:
-        await _wait_ready(rest_port, process)
+        await _wait_ready(rest_port, process, ready_seconds)
         yield ServerProcess(process, rest_port, grpc_port, log)
     finally:
         if process.returncode is None:

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.models import default_model_source
-
 
 def serve(model_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -29,15 +27,6 @@ def serve(model_path: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
-
-
-def test_a_hugging_face_folder_names_the_export_command() -> None:
-    source = default_model_source()
-    result = serve(source)
-    assert result.returncode == 1, result.stderr
-    assert "no numbered version directory (1/, 2/, …) and no graph.pbtxt" in result.stderr
-    assert f"ovserve export embeddings --source_model {source}" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def test_an_empty_folder_or_a_file_is_refused(tmp_path: Path) -> None:
