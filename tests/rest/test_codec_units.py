@@ -77,3 +77,27 @@ def test_dimensions_above_the_native_size_are_refused() -> None:
 )
 def test_model_paths(path: str, expected: tuple[str, int | None, str]) -> None:
     assert split_model_path(path, ("ready",)) == expected
+
+
+def test_float_vectors_are_the_shortest_digits_of_the_widened_float32_values() -> None:
+    """Whatever the notation (`6.4e-5` or `0.000064`), each number parses back to the float32
+    value widened to double, bit for bit, with the digits of Python's shortest repr."""
+    rng = np.random.default_rng(7)
+    scales = (1.0, 1e-3, 1e-6, 1e-9, 1e6, 1e-30, 1e30)
+    values = np.concatenate(
+        [(rng.standard_normal(4096) * scale).astype(np.float32) for scale in scales]
+        + [np.array([0.0, -0.0, 1e-45, -1e-45, 3.4028235e38, 1e-7, 0.1], dtype=np.float32)]
+    )
+    result = EmbeddingsResult(embeddings=values.reshape(1, -1), prompt_tokens=1)
+    raw = encode_embeddings("m", result, base64_output=False)
+    numbers = json.loads(raw)["data"][0]["embedding"]
+    widened = values.astype(np.float64)
+    assert np.array_equal(np.array(numbers, dtype=np.float64).view(np.uint64), widened.view(np.uint64))
+    written = raw.split(b'"embedding":[')[1].split(b"]")[0].decode().split(",")
+    assert [_digits(t) for t in written] == [_digits(repr(v)) for v in widened.tolist()]
+
+
+def _digits(number: str) -> str:
+    """The significant digits of a decimal number, without sign, point, zeros or exponent."""
+    mantissa = number.lower().split("e")[0].lstrip("-").replace(".", "")
+    return mantissa.strip("0") or "0"
