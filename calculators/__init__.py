@@ -11,6 +11,7 @@ The packets between them are the engine's formats (`ovserve.graph.formats`).
 from __future__ import annotations
 
 from calculators import (
+    embeddings_cache,
     embeddings_calculator,
     embeddings_calculator_ov,
     embeddings_request_calculator,
@@ -24,6 +25,7 @@ from calculators import (
 )
 
 __all__ = [
+    "embeddings_cache",
     "embeddings_calculator",
     "embeddings_calculator_ov",
     "embeddings_request_calculator",

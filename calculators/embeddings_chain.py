@@ -2,7 +2,9 @@
 
 request → tokenizer → feature extraction → pooling → normalize → response; the same chain
 `graphs/embeddings/graph.pbtxt` writes out by hand. Only side-packet names and options differ
-between the graph forms, so both OVMS calculators expand through `embeddings_chain`.
+between the graph forms, so both OVMS calculators expand through `embeddings_chain`. With the
+`EMBEDDING_CACHE_MIB` graph service above 0, a cache lookup follows the request node and a
+cache store precedes the response node (`calculators.embeddings_cache`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import Normaliz
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError
-from ovserve.graph import ExpandContext, NodeConfig
+from ovserve.graph import EMBEDDING_CACHE_MIB, ExpandContext, NodeConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,11 +81,30 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
         )
     )
     model = f"MODEL:{spec.model_packet}"
-    return [
+    cached = ec.service(EMBEDDING_CACHE_MIB) > 0
+    if cached:
+        requested, cached_rows, cache, merged, counted = (
+            ec.unique_name(hint) for hint in ("requested", "cached", "cache", "all_embeddings", "all_tokens")
+        )
+        cache_nodes = [
+            make_node(
+                "EmbeddingsCacheLookupCalculator",
+                inputs=[f"INPUT:{requested}"],
+                outputs=[f"MISSES:{documents}", f"CACHED:{cached_rows}"],
+                side_outputs=[f"CACHE:{cache}"],
+            ),
+            make_node(
+                "EmbeddingsCacheStoreCalculator",
+                inputs=[f"CACHED:{cached_rows}", f"EMBEDDINGS:{vectors}", f"ATTENTION_MASK:{mask}"],
+                outputs=[f"EMBEDDINGS:{merged}", f"PROMPT_TOKENS:{counted}"],
+                side_inputs=[f"CACHE:{cache}"],
+            ),
+        ]
+    nodes = [
         make_node(
             "EmbeddingsRequestCalculator",
             inputs=[f"REQUEST_PAYLOAD:{spec.request_stream}"],
-            outputs=[f"INPUT:{documents}", f"TOKENIZE:{tokenize}"],
+            outputs=[f"INPUT:{requested if cached else documents}", f"TOKENIZE:{tokenize}"],
         ),
         make_node(
             "TokenizerCalculator",
@@ -119,10 +140,18 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
         ),
         make_node(
             "EmbeddingsResponseCalculator",
-            inputs=[f"EMBEDDINGS:{vectors}", f"PROMPT_TOKENS:{tokens}", f"TOKENS:{token_lists}"],
+            inputs=[
+                f"EMBEDDINGS:{merged if cached else vectors}",
+                f"PROMPT_TOKENS:{counted if cached else tokens}",
+                f"TOKENS:{token_lists}",
+            ],
             outputs=[f"RESPONSE_PAYLOAD:{spec.response_stream}"],
         ),
     ]
+    if cached:
+        nodes.insert(1, cache_nodes[0])
+        nodes.insert(len(nodes) - 1, cache_nodes[1])
+    return nodes
 
 
 def port_name(entries: Iterable[str], tag: str, *, where: str) -> str:

@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="pad each batch's length to buckets of this step (finer when short): fewer shapes, "
         "bounded memory; 0 = off",
     )
+    perf.add_argument(
+        "--embedding_cache_mib",
+        type=_non_negative,
+        default=_DEFAULTS.embedding_cache_mib,
+        help="MiB of vectors each embeddings graph keeps, so repeated documents skip inference; 0 = off",
+    )
     obs = p.add_argument_group("logging and metrics")
     obs.add_argument(
         "--log_level",
@@ -243,6 +249,7 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         max_batch_size=args.max_batch_size,
         max_batch_tokens=args.max_batch_tokens,
         pad_to_multiple_of=args.pad_to_multiple_of,
+        embedding_cache_mib=args.embedding_cache_mib,
         limits=limits_from_args(args, parser),
         tls=tls_from_args(args, parser),
         shutdown_timeout_seconds=args.shutdown_timeout,

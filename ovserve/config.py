@@ -88,6 +88,8 @@ class ServerConfig:
     max_batch_size: int = 64
     max_batch_tokens: int = 8192
     pad_to_multiple_of: int = 32
+    embedding_cache_mib: int = 0
+    """MiB of vectors each embeddings graph of an OVMS form keeps for repeated documents; 0: none."""
     limits: RequestLimits = field(default_factory=RequestLimits)
     tls: TlsSettings | None = None
     shutdown_timeout_seconds: float = 10.0

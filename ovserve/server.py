@@ -32,7 +32,7 @@ from ovserve.errors import ConfigError
 from ovserve.first_start import exported_graph, is_hugging_face_folder
 from ovserve.frontends.grpc import bind, make_server
 from ovserve.frontends.rest import make_app
-from ovserve.graph import BATCHING, BatchSettings, GraphServices
+from ovserve.graph import BATCHING, EMBEDDING_CACHE_MIB, BatchSettings, GraphServices
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph_factory import GraphFactory
 from ovserve.lifecycle import GraphBuilder, Reloader, Watcher
@@ -99,7 +99,10 @@ class Server:
         log.info("CPU: %s", describe_cpu(core))
         # Passive state; the reloader brings it up (the first pass) and keeps it in step with disk.
         self.repository = Repository(self.workspace, ModelManager(core))
-        graphs = GraphFactory(self._executor, GraphServices.of((BATCHING, batching)))
+        graphs = GraphFactory(
+            self._executor,
+            GraphServices.of((BATCHING, batching), (EMBEDDING_CACHE_MIB, config.embedding_cache_mib)),
+        )
         self.reloader = Reloader(self.repository, GraphBuilder(graphs, core))
         # One guard for both front ends: the in-flight bound of a servable counts both protocols.
         self.guard = RequestGuard(config.limits, on_refused=self._refused if families is not None else None)

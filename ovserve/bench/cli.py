@@ -15,7 +15,7 @@ import math
 import sys
 from pathlib import Path
 
-from ovserve.bench.dataset import batches, synthetic_documents, text_file_documents
+from ovserve.bench.dataset import batches, synthetic_documents, text_file_documents, with_repeats
 from ovserve.bench.load import LoadConfig, run_load
 from ovserve.bench.progress import Progress
 from ovserve.bench.report import format_summary, summarize, write_json
@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=0, help="requests sent and discarded before timing")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per request before it fails")
     p.add_argument("--seed", type=int, default=0, help="seed of synthetic texts and arrival times")
+    p.add_argument(
+        "--repeat_ratio",
+        type=float,
+        default=0.0,
+        help="share of documents that repeat an earlier one, 0..1 (to measure --embedding_cache_mib)",
+    )
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no_progress", action="store_true", help="do not show the progress bar")
     return p
@@ -97,6 +103,11 @@ def main(argv: list[str]) -> int:
         except (OSError, ValueError) as exc:
             print(f"ovserve bench: {exc}", file=sys.stderr)
             return 2
+    try:
+        documents = with_repeats(documents, args.repeat_ratio, seed=args.seed)
+    except ValueError as exc:
+        print(f"ovserve bench: --repeat_ratio: {exc}", file=sys.stderr)
+        return 2
     groups = batches(documents, args.batch_size)
     config = LoadConfig(
         api_url=args.api_url,

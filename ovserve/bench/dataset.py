@@ -45,6 +45,24 @@ def synthetic_documents(count: int, tokens: int, *, seed: int = 0) -> list[str]:
     return [synthetic_document(tokens, rng) for _ in range(count)]
 
 
+def with_repeats(documents: list[str], ratio: float, *, seed: int = 0) -> list[str]:
+    """`documents` with about `ratio` of them replaced by earlier ones (the first always new).
+
+    For measuring a cache: each document after the first is, with probability `ratio`, a copy of
+    one sent before it, so a cache that keeps everything answers that share.
+
+    Raises:
+        ValueError: `ratio` outside 0..1.
+    """
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"need 0 <= ratio <= 1, got {ratio}")
+    rng = random.Random(seed)
+    out: list[str] = []
+    for document in documents:
+        out.append(rng.choice(out) if out and rng.random() < ratio else document)
+    return out
+
+
 def random_length_documents(count: int, low: int, high: int, *, seed: int = 0) -> list[str]:
     """`count` documents whose token lengths are drawn uniformly from `low..high` (inclusive)."""
     if not 1 <= low <= high:

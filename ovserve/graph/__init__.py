@@ -42,13 +42,21 @@ from ovserve.graph.modules import import_calculator_modules
 from ovserve.graph.parser import ParsedGraph, parse_graph_file, parse_graph_text
 from ovserve.graph.registry import CalculatorRegistry, default_registry, register_calculator
 from ovserve.graph.runner import Graph, GraphSource, load_graph
-from ovserve.graph.services import BATCHING, BatchSettings, GraphService, GraphServices
-from ovserve.graph.stats import GraphStats, ReportsBatches
+from ovserve.graph.services import (
+    BATCHING,
+    EMBEDDING_CACHE_MIB,
+    BatchSettings,
+    GraphService,
+    GraphServices,
+)
+from ovserve.graph.stats import CacheCounts, GraphStats, ReportsBatches, ReportsCache
 from ovserve.graph.validation import ValidatedGraph, validate_graph
 
 __all__ = [
     "BATCHING",
+    "EMBEDDING_CACHE_MIB",
     "BatchSettings",
+    "CacheCounts",
     "Calculator",
     "CalculatorContext",
     "CalculatorContract",
@@ -71,6 +79,7 @@ __all__ = [
     "ParsedGraph",
     "Port",
     "ReportsBatches",
+    "ReportsCache",
     "ResourceCalculator",
     "Subgraph",
     "ValidatedGraph",

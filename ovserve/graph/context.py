@@ -68,6 +68,7 @@ class ExpandContext(_OptionsMixin):
         options: Message | None,
         options_type: type[Message] | None,
         taken_names: set[str],
+        services: GraphServices | None = None,
     ) -> None:
         self.node_name = node_name
         self.graph_path = graph_path
@@ -75,6 +76,11 @@ class ExpandContext(_OptionsMixin):
         self._options = options
         self._options_type = options_type
         self._taken = taken_names
+        self._services = services or GraphServices()
+
+    def service(self, key: GraphService[T]) -> T:
+        """The server's value of graph service `key`, or its default (`ovserve.graph.services`)."""
+        return self._services.get(key)
 
     def unique_name(self, hint: str) -> str:
         """A stream or side-packet name not used anywhere in the graph, derived from `hint`."""

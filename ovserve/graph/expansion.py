@@ -18,6 +18,7 @@ from ovserve.graph.node_check import ValidatedNode, check_node, node_label
 from ovserve.graph.pb import CalculatorGraphConfig, NodeConfig
 from ovserve.graph.ports import PortKind
 from ovserve.graph.registry import CalculatorRegistry
+from ovserve.graph.services import GraphServices
 
 MAX_EXPANSION_DEPTH = 8
 
@@ -50,7 +51,12 @@ def assign_names(nodes: list[NodeConfig], where: Path, taken: set[str] | None = 
 
 
 def expand_graph(
-    config: CalculatorGraphConfig, *, registry: CalculatorRegistry, where: Path, base_path: Path
+    config: CalculatorGraphConfig,
+    *,
+    registry: CalculatorRegistry,
+    where: Path,
+    base_path: Path,
+    services: GraphServices | None = None,
 ) -> list[ValidatedNode]:
     """Check every node and replace subgraph nodes by their expansion, recursively.
 
@@ -82,6 +88,7 @@ def expand_graph(
             options=options,
             options_type=options_type,
             taken_names=taken_streams,
+            services=services,
         )
         try:
             children = cls.expand(node, ec)

@@ -88,7 +88,9 @@ def load_graph(
         OvserveError: a node's `load` failed (e.g. NotFound for a missing model).
     """
     parsed = parse_graph_file(source.graph_path)
-    validated = validate_graph(parsed, registry=registry or default_registry, base_path=source.base_path)
+    validated = validate_graph(
+        parsed, registry=registry or default_registry, base_path=source.base_path, services=services
+    )
     return Graph(
         validated,
         name=source.name,

@@ -9,6 +9,11 @@ different settings in one process cannot see each other's.
 Services known to the engine:
 
 * `BATCHING` (`BatchSettings`): how a model node merges concurrent requests by default.
+* `EMBEDDING_CACHE_MIB` (int): the size of each embeddings graph's vector cache; 0 (the
+  default) leaves it out of the graphs the OVMS forms expand into.
+
+Expansion (`Subgraph.expand`) reads services too (`ExpandContext.service`), so a service can
+change which nodes a graph form expands into.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from ovserve.errors import ConfigError
 
@@ -38,8 +43,8 @@ class GraphServices:
         self._values: Mapping[GraphService[object], object] = MappingProxyType(dict(values or {}))
 
     @classmethod
-    def of(cls, *pairs: tuple[GraphService[T], T]) -> GraphServices:
-        """Services from `(key, value)` pairs."""
+    def of(cls, *pairs: tuple[GraphService[Any], object]) -> GraphServices:
+        """Services from `(key, value)` pairs (each value of its key's type)."""
         return cls({cast("GraphService[object]", key): value for key, value in pairs})
 
     def get(self, key: GraphService[T]) -> T:
@@ -99,3 +104,6 @@ class BatchSettings:
 
 BATCHING: GraphService[BatchSettings] = GraphService("batching", BatchSettings())
 """The server's batching defaults (its `--batching`, `--max_batch_size`, ... flags)."""
+
+EMBEDDING_CACHE_MIB: GraphService[int] = GraphService("embedding_cache_mib", 0)
+"""The server's `--embedding_cache_mib`: MiB of vectors each embeddings graph keeps (0: none)."""

@@ -23,22 +23,46 @@ class ReportsBatches(Protocol):
 
 
 @dataclass(frozen=True)
+class CacheCounts:
+    """A result cache's counters: look-ups answered from it and not, and what it holds."""
+
+    hits: int = 0
+    misses: int = 0
+    bytes: int = 0
+    entries: int = 0
+
+
+@runtime_checkable
+class ReportsCache(Protocol):
+    """A node state that keeps a result cache."""
+
+    def cache_counts(self) -> CacheCounts:
+        """The counters now. Thread-safe."""
+        ...
+
+
+@dataclass(frozen=True)
 class GraphStats:
     """A snapshot of one graph.
 
     Attributes:
         batch_sizes: inferences by rows per inference, summed over the graph's model nodes
             (empty when no node batches).
+        cache: the counters of the graph's result cache, None when it has none.
     """
 
     batch_sizes: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    cache: CacheCounts | None = None
 
     @classmethod
     def of(cls, node_states: Iterable[object]) -> GraphStats:
         """The sum of what each node state reports."""
         sizes: dict[int, int] = {}
+        cache: CacheCounts | None = None
         for state in node_states:
             if isinstance(state, ReportsBatches):
                 for rows, count in state.batch_size_counts().items():
                     sizes[rows] = sizes.get(rows, 0) + count
-        return cls(batch_sizes=MappingProxyType(sizes))
+            if isinstance(state, ReportsCache):
+                cache = state.cache_counts()
+        return cls(batch_sizes=MappingProxyType(sizes), cache=cache)

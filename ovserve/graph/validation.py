@@ -20,6 +20,7 @@ from ovserve.graph.node_check import ValidatedNode, node_label
 from ovserve.graph.parser import ParsedGraph, QueueSize
 from ovserve.graph.ports import PortKind
 from ovserve.graph.registry import CalculatorRegistry
+from ovserve.graph.services import GraphServices
 from ovserve.graph.streams import StreamRef, parse_stream_ref
 
 
@@ -46,7 +47,11 @@ class ValidatedGraph:
 
 
 def validate_graph(
-    parsed: ParsedGraph, *, registry: CalculatorRegistry, base_path: Path | None = None
+    parsed: ParsedGraph,
+    *,
+    registry: CalculatorRegistry,
+    base_path: Path | None = None,
+    services: GraphServices | None = None,
 ) -> ValidatedGraph:
     """Validate `parsed`; `base_path` defaults to the graph file's directory.
 
@@ -66,7 +71,7 @@ def validate_graph(
     for node in config.node:
         if any(info.back_edge for info in node.input_stream_info):
             raise ConfigError(f'{where}: node "{node.name or node.calculator}": back edges are not supported')
-    nodes = expand_graph(config, registry=registry, where=where, base_path=base)
+    nodes = expand_graph(config, registry=registry, where=where, base_path=base, services=services)
     streams = _producers(nodes, graph_in, PortKind.OUTPUT_STREAM, "stream", "input_stream", where)
     _check_consumed(nodes, streams, PortKind.INPUT_STREAM, "input stream", where)
     for ref in graph_out:

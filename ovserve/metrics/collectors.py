@@ -15,7 +15,12 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client.metrics_core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from ovserve.errors import OvserveError
@@ -54,6 +59,8 @@ class ScrapeCollector(Collector):
             yield family
         if "ovserve_batch_size" in self._enabled:
             yield self._batch_sizes()
+        if {"ovserve_embedding_cache_lookups_total", "ovserve_embedding_cache_bytes"} & self._enabled:
+            yield from self._caches()
 
     def _model_gauges(self) -> Iterator[Metric]:
         streams = _gauge("ovms_streams")
@@ -97,6 +104,25 @@ class ScrapeCollector(Collector):
             buckets.append(("+Inf", sum(counts.values())))
             family.add_metric([name], buckets, sum_value=sum(rows * n for rows, n in counts.items()))
         return family
+
+    def _caches(self) -> Iterator[Metric]:
+        spec = FAMILIES["ovserve_embedding_cache_lookups_total"]
+        lookups = CounterMetricFamily(spec.name.removesuffix("_total"), spec.help, labels=spec.labels)
+        held = _gauge("ovserve_embedding_cache_bytes")
+        for name in sorted(self._repository.graphs.names()):
+            try:
+                counts = self._repository.graph(name).stats().cache
+            except OvserveError:
+                continue
+            if counts is None:
+                continue
+            lookups.add_metric([name, "hit"], counts.hits)
+            lookups.add_metric([name, "miss"], counts.misses)
+            held.add_metric([name], counts.bytes)
+        if "ovserve_embedding_cache_lookups_total" in self._enabled:
+            yield lookups
+        if "ovserve_embedding_cache_bytes" in self._enabled:
+            yield held
 
     def _batch_size_counts(self, name: str) -> Mapping[int, int]:
         """Inferences by rows of the loaded graph `name` (`Graph.stats`); empty when not loaded."""

@@ -175,6 +175,18 @@ FAMILIES: dict[str, Family] = {
             "Prompt tokens embedded by a graph (the usage of its answers).",
             ("name",),
         ),
+        Family(
+            "ovserve_embedding_cache_lookups_total",
+            "counter",
+            "Documents looked up in a graph's embedding cache, by result: hit or miss.",
+            ("name", "result"),
+        ),
+        Family(
+            "ovserve_embedding_cache_bytes",
+            "gauge",
+            "Bytes a graph's embedding cache holds (vectors, keys and bookkeeping).",
+            ("name",),
+        ),
     )
 }
 

@@ -36,7 +36,14 @@ from ovserve.status import VersionState
 
 # Families whose values are read when scraped (see `collectors`); the rest are event-driven.
 SCRAPED = frozenset(
-    {"ovms_streams", "ovms_infer_req_queue_size", "ovserve_admission_queue_depth", "ovserve_batch_size"}
+    {
+        "ovms_streams",
+        "ovms_infer_req_queue_size",
+        "ovserve_admission_queue_depth",
+        "ovserve_batch_size",
+        "ovserve_embedding_cache_lookups_total",
+        "ovserve_embedding_cache_bytes",
+    }
 )
 US = 1_000_000
 

@@ -91,6 +91,11 @@ def test_unreachable_server_fails_every_request_without_crashing(capsys: pytest.
     assert "ClientConnectorError" in out
 
 
+def test_a_repeat_ratio_outside_0_1_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--repeat_ratio", "2", "--limit", "3", "--no_progress"]) == 2
+    assert "--repeat_ratio" in capsys.readouterr().err
+
+
 def test_missing_dataset_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--dataset", str(tmp_path / "none.txt")]) == 2
     assert "none.txt" in capsys.readouterr().err

@@ -12,6 +12,7 @@ from ovserve.bench.dataset import (
     random_length_documents,
     synthetic_documents,
     text_file_documents,
+    with_repeats,
 )
 from tests.support.models import default_model_source
 
@@ -70,3 +71,16 @@ def test_batches_keep_order_and_a_short_tail() -> None:
     assert batches([], 3) == []
     with pytest.raises(ValueError, match="batch_size"):
         batches(["a"], 0)
+
+
+def test_repeats_replace_about_the_asked_share_by_earlier_documents() -> None:
+    documents = synthetic_documents(2000, 8)
+    repeated = with_repeats(documents, 0.5, seed=3)
+    assert len(repeated) == 2000
+    assert repeated[0] == documents[0]
+    again = sum(1 for i, d in enumerate(repeated) if d in set(repeated[:i]))
+    assert 900 < again < 1100
+    assert with_repeats(documents, 0.0) == documents
+    assert len(set(with_repeats(documents, 1.0))) == 1
+    with pytest.raises(ValueError, match="0 <= ratio <= 1"):
+        with_repeats(documents, 1.5)

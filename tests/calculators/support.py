@@ -79,13 +79,15 @@ def cosines(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArr
     return dots
 
 
-def load_workspace_graph(config: Path) -> tuple[Graph, ModelManager]:
+def load_workspace_graph(
+    config: Path, *, services: GraphServices | None = None
+) -> tuple[Graph, ModelManager]:
     """Load the single graph of a workspace with its subconfig models, as the server does."""
     workspace = read_workspace(config)
     (spec,) = workspace.graphs
     models = ModelManager(default_core())
     models.load(spec.models)
-    return load_graph(spec, resolver=models, core=default_core()), models
+    return load_graph(spec, resolver=models, core=default_core(), services=services), models
 
 
 def load_text_graph(
