@@ -106,6 +106,13 @@ async def test_embed_refusals_have_tei_error_shape(server: Server, body: Any, me
     assert message in response.json()["error"]
 
 
+async def test_tei_rerank_without_a_rerank_graph_is_a_404_in_tei_shape(server: Server) -> None:
+    response = await post(server, "/rerank", {"query": "q", "texts": ["a"]})
+    assert response.status_code == 404
+    assert set(response.json()) == {"error", "error_type"}
+    assert "no rerank graph" in response.json()["error"]
+
+
 async def test_unknown_model_and_bad_similarity(server: Server) -> None:
     unknown = await post(server, "/embed", {"inputs": "x", "model": "nope"})
     assert unknown.status_code == 404

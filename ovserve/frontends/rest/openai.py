@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from aiohttp import web
 
-from ovserve.errors import FailedPrecondition, InternalError, InvalidArgument
+from ovserve.errors import FailedPrecondition, InternalError, InvalidArgument, NotFound
 from ovserve.frontends.rest.jsonio import (
     ENCODE_OFF_LOOP_VALUES,
     dumps,
@@ -32,6 +32,9 @@ from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.types import EmbeddingsResult, NonJsonPayload, TokenizeResult
 
 _INVALID = "The file is not valid json - "
+# Rerank (Cohere's API, as OVMS serves it on /v3/rerank) has no graph kind here yet: answer so
+# rather than hand the body to an embeddings graph, whose refusal would name the wrong problem.
+NO_RERANK = "rerank is not served here: this server has no rerank graph (only embeddings graphs)"
 # OpenAI's error types by status; other statuses: server_error (5xx), invalid_request_error.
 _ERROR_TYPES: dict[int, str] = {
     400: "invalid_request_error",
@@ -52,6 +55,8 @@ async def dispatch(request: web.Request) -> web.Response:
     """One OpenAI call, routed by the body's `model` (or by the URI, as OVMS, when not JSON)."""
     dataplane = request.app[DATAPLANE]
     path = request.path
+    if path.rstrip("/").endswith("/rerank"):
+        raise NotFound(NO_RERANK)
     if "application/json" not in request.headers.get("Content-Type", ""):
         # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
         model = path[4:]
@@ -154,4 +159,5 @@ def encode_embeddings(model: str, result: EmbeddingsResult, *, base64_output: bo
 ROUTES = [
     web.post("/v3/{tail:.*}", dispatch),
     web.post("/v1/embeddings", dispatch),
+    web.post("/v1/rerank", dispatch),
 ]

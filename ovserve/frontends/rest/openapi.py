@@ -180,6 +180,8 @@ def _paths() -> dict[str, Schema]:
         "post": _op("POST /similarity", "TEI similarity: cosine of source_sentence with each sentence")
     }
     paths["/info"] = {"get": _op("GET /info", "TEI model information")}
+    paths["/rerank"] = {"post": _op("POST /rerank", "TEI rerank: 404, no rerank graph is served yet")}
+    paths["/v1/rerank"] = {"post": _op("POST /v1/rerank", "rerank: 404, no rerank graph is served yet")}
     paths["/health"] = {
         "get": _op("GET /health", "TEI health: 200 when a graph serves, else 503", ok=_EMPTY_OK)
     }

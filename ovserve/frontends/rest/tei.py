@@ -30,8 +30,9 @@ from aiohttp import web
 
 from ovserve import __version__
 from ovserve.dataplane import UNIT_NORM_TOLERANCE, DataPlane
-from ovserve.errors import InvalidArgument
+from ovserve.errors import InvalidArgument, NotFound
 from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
+from ovserve.frontends.rest.openai import NO_RERANK
 from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, parse_text_options
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, TextOptions
@@ -171,7 +172,12 @@ async def health(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def rerank(request: web.Request) -> web.Response:
+    raise NotFound(NO_RERANK)
+
+
 ROUTES = [
+    web.post("/rerank", rerank),
     web.post("/embed", embed),
     web.post("/similarity", similarity),
     web.get("/info", info),
