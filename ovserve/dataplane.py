@@ -25,13 +25,22 @@ import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol, TypeVar
 
-import numpy as np
-
 from ovserve import __version__
 from ovserve.admission import RequestGuard
 from ovserve.config import RequestLimits
 from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
+from ovserve.graph_contract import (
+    EXECUTION_ERROR_PREFIX,
+    GRAPH_VERSION,
+    PAYLOAD_INPUT,
+    PAYLOAD_OUTPUT,
+    graph_metadata,
+    graph_request_texts,
+    graph_response,
+    payload_stream,
+    truncate_dimensions,
+)
 from ovserve.lifecycle import ReloadError as ReloadError  # raised by `reload`, for front ends
 from ovserve.lifecycle import ReloadOutcome
 from ovserve.models.manager import LoadedModelVersion
@@ -49,23 +58,9 @@ from ovserve.types import (
     NonJsonPayload,
     ServableInfo,
     ServerMetadata,
-    Tensor,
-    TensorSpec,
     TokenizeBody,
     TokenizeResult,
 )
-
-# OVMS wraps every calculator failure of a graph run in this text.
-EXECUTION_ERROR_PREFIX = "Mediapipe execution failed. MP status - {code}: CalculatorGraph::Run() failed: \n"
-# A vector whose norm is this close to 1 counts as normalized by the graph (see `truncate_dimensions`).
-UNIT_NORM_TOLERANCE = 1e-4
-# OVMS feeds the HTTP payload into the stream literally named `input` and answers with `output`.
-PAYLOAD_INPUT = "input"
-PAYLOAD_OUTPUT = "output"
-# A graph has one version, `1`, as OVMS reports it.
-GRAPH_VERSION = 1
-# Options only the graph definition sets; a KServe request parameter cannot override them.
-GRAPH_ONLY_PARAMETERS = {"normalize": "normalize_embeddings", "truncate": "truncate"}
 
 # The OVMS name in server metadata: clients that check it keep working.
 SERVER_NAME = "OpenVINO Model Server"
@@ -264,8 +259,8 @@ class DataPlane:
             if not isinstance(leased, Graph):  # the repository may hold test doubles
                 raise Unavailable("Mediapipe is not loaded yet")
             graph = leased
-            stream = _payload_stream(graph.input_streams, PAYLOAD_INPUT)
-            answer = _payload_stream(graph.output_streams, PAYLOAD_OUTPUT)
+            stream = payload_stream(graph.input_streams, PAYLOAD_INPUT)
+            answer = payload_stream(graph.output_streams, PAYLOAD_OUTPUT)
 
             def then(outputs: dict[str, object]) -> T:
                 try:
@@ -351,13 +346,7 @@ class DataPlane:
             except OvserveError:
                 width = -1
             self._widths[graph] = width
-        return ModelMetadata(
-            name=name,
-            versions=(str(GRAPH_VERSION),),
-            platform="OpenVINO",
-            inputs=(TensorSpec(name=PAYLOAD_INPUT, datatype="BYTES", shape=(-1,)),),
-            outputs=(TensorSpec(name=PAYLOAD_OUTPUT, datatype="FP32", shape=(-1, width)),),
-        )
+        return graph_metadata(name, width)
 
     def model_ready(self, name: str, version: int | None = None) -> bool:
         """True when the graph or model version can serve.
@@ -408,42 +397,10 @@ class DataPlane:
 
     async def _infer_graph(self, request: InferRequest) -> InferResponse:
         self.graph(request.model)  # NOT_FOUND / UNAVAILABLE before input errors, as OVMS
-        if len(request.inputs) != 1:
-            raise InvalidArgument(f"Invalid number of inputs - Expected: 1; Actual: {len(request.inputs)}")
-        (tensor,) = request.inputs
-        if tensor.name != PAYLOAD_INPUT or tensor.datatype != "BYTES":
-            raise InvalidArgument(f"graph {request.model} takes one BYTES input named {PAYLOAD_INPUT}")
-        unknown = [name for name in request.outputs if name != PAYLOAD_OUTPUT]
-        if unknown:
-            raise InvalidArgument(f"Output not found in graph: {unknown[0]}")
-        for name, option in GRAPH_ONLY_PARAMETERS.items():
-            if name in request.parameters:
-                raise InvalidArgument(
-                    f"request parameter {name} is not supported: it is set by the graph "
-                    f"(option {option} of its embeddings calculator)"
-                )
-        dimensions = request.parameters.get("dimensions")
-        if dimensions is not None and (not isinstance(dimensions, int) or isinstance(dimensions, bool)):
-            raise InvalidArgument("dimensions should be an integer")
-        try:
-            texts = tuple(
-                item.decode("utf-8") if isinstance(item, bytes) else str(item) for item in tensor.data.ravel()
-            )
-        except UnicodeDecodeError:
-            raise InvalidArgument(f"input {PAYLOAD_INPUT} must hold UTF-8 strings") from None
-        if not texts:
-            raise InvalidArgument("input array should not be empty")
+        texts, dimensions = graph_request_texts(request)
         payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=request.model)
         result = await self._embeddings(request.model, payload, dimensions=dimensions)
-        vectors = result.embeddings
-        output = Tensor(name=PAYLOAD_OUTPUT, datatype="FP32", shape=tuple(vectors.shape), data=vectors)
-        return InferResponse(
-            model=request.model,
-            version=str(GRAPH_VERSION),
-            id=request.id,
-            outputs=(output,),
-            parameters={"prompt_tokens": result.prompt_tokens},
-        )
+        return graph_response(request, result)
 
     def is_graph(self, name: str) -> bool:
         """True for every graph name configured now or earlier (retired ones answer
@@ -469,38 +426,3 @@ class _AfterTheGraph(Exception):
 
 def _packet_as_it_is(packet: object) -> object:
     return packet
-
-
-def truncate_dimensions(result: EmbeddingsResult, dimensions: int) -> EmbeddingsResult:
-    """Keep the first `dimensions` values of every vector (Matryoshka).
-
-    The graph's normalization setting is not visible from here (it is an option of a node
-    inside possibly-nested subgraphs), so it is inferred from the output: when every non-zero
-    vector has unit norm within `UNIT_NORM_TOLERANCE`, the graph normalizes and the truncated
-    vectors are re-normalized; otherwise they are returned as cut. An unnormalized model whose
-    vectors happen to be unit-norm is indistinguishable, and re-normalizing them is harmless.
-
-    Raises:
-        InvalidArgument: `dimensions` is above the native size D.
-    """
-    vectors = result.embeddings
-    native = vectors.shape[1] if vectors.ndim == 2 else 0
-    if not 1 <= dimensions <= native:
-        raise InvalidArgument(f"dimensions should be between 1 and {native}")
-    if dimensions == native:
-        return result
-    norms = np.linalg.norm(vectors, axis=1)
-    normalized = bool(np.all((np.abs(norms - 1.0) <= UNIT_NORM_TOLERANCE) | (norms == 0.0)))
-    cut = np.ascontiguousarray(vectors[:, :dimensions], dtype=np.float32)
-    if normalized:
-        lengths = np.linalg.norm(cut, axis=1, keepdims=True)
-        cut = np.divide(cut, lengths, out=np.zeros_like(cut), where=lengths > 0).astype(np.float32)
-    return EmbeddingsResult(embeddings=cut, prompt_tokens=result.prompt_tokens)
-
-
-def _payload_stream(streams: tuple[str, ...], preferred: str) -> str:
-    """The stream named `preferred`, else the graph's only stream (for hand-written graphs)."""
-    names = [s.rsplit(":", 1)[-1] for s in streams]
-    if preferred in names or len(names) != 1:
-        return preferred
-    return names[0]

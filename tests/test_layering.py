@@ -108,6 +108,7 @@ CORE = [
     "ovserve.status",
     "ovserve.types",
     "ovserve.dataplane",
+    "ovserve.graph_contract",
     "ovserve.lifecycle",
     "ovserve.security",
     # Shared by both front ends, so tied to neither framework.

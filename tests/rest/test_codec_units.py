@@ -8,11 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from ovserve.dataplane import truncate_dimensions
 from ovserve.errors import FailedPrecondition, InvalidArgument
 from ovserve.frontends.rest.jsonio import MAX_NESTING_DEPTH, decode
 from ovserve.frontends.rest.kserve_v2 import split_model_path
 from ovserve.frontends.rest.openai import encode_embeddings
+from ovserve.graph_contract import truncate_dimensions
 from ovserve.types import EmbeddingsResult
 
 

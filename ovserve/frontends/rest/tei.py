@@ -29,12 +29,13 @@ import numpy.typing as npt
 from aiohttp import web
 
 from ovserve import __version__
-from ovserve.dataplane import UNIT_NORM_TOLERANCE, DataPlane
+from ovserve.dataplane import DataPlane
 from ovserve.errors import InvalidArgument, NotFound
 from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
 from ovserve.frontends.rest.openai import NO_RERANK
 from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, parse_text_options
+from ovserve.graph_contract import UNIT_NORM_TOLERANCE
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, TextOptions
 
 
