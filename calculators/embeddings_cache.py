@@ -121,7 +121,10 @@ class VectorCache:
 
 def _key_bytes(key: Key) -> int:
     content = key[1]
-    return len(content.encode("utf-8", "surrogatepass")) if isinstance(content, str) else 8 * len(content)  # type: ignore[arg-type]
+    if isinstance(content, str):
+        return len(content.encode("utf-8", "surrogatepass"))
+    assert isinstance(content, tuple)
+    return 8 * len(content)
 
 
 @dataclass(frozen=True)
