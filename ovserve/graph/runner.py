@@ -18,6 +18,7 @@ failed run leaves nothing behind that a later run could pick up.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -136,12 +137,12 @@ class Graph:
         self._in_flight = 0
         self._closed = False
 
-    @property
+    @functools.cached_property
     def input_streams(self) -> tuple[str, ...]:
         """`TAG:name` of each graph input stream (front ends pick theirs by tag)."""
         return tuple(str(r) for r in self.validated.input_streams)
 
-    @property
+    @functools.cached_property
     def output_streams(self) -> tuple[str, ...]:
         return tuple(str(r) for r in self.validated.output_streams)
 

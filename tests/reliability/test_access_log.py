@@ -45,6 +45,10 @@ async def test_rest_and_grpc_access_log(tmp_path: Path, caplog: pytest.LogCaptur
             assert ("x-request-id", "g-1") in tuple(await call.initial_metadata())
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.ModelMetadata(pb.ModelMetadataRequest(name="nope"))
+            anonymous = stub.ModelMetadata(pb.ModelMetadataRequest(name="relu"))
+            await anonymous
+            generated_grpc = dict(await anonymous.trailing_metadata())["x-request-id"]
+            assert re.fullmatch(r"[0-9a-f]{32}", generated_grpc)
     records = _records(caplog)
     rest = [r for r in records if r["protocol"] == "rest"]
     assert {
@@ -60,8 +64,10 @@ async def test_rest_and_grpc_access_log(tmp_path: Path, caplog: pytest.LogCaptur
     assert [(r["method"], r["status"]) for r in grpc_records] == [
         ("ModelMetadata", "OK"),
         ("ModelMetadata", "NOT_FOUND"),
+        ("ModelMetadata", "OK"),
     ]
     assert grpc_records[0]["request_id"] == "g-1"
+    assert grpc_records[2]["request_id"] == generated_grpc
 
 
 async def test_access_log_can_be_turned_off(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
