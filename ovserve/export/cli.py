@@ -1,4 +1,8 @@
-"""`ovserve export embeddings ...`: the OVMS `export_model.py embeddings` flags, plus a few.
+"""`ovserve export embeddings|rerank|rerank_ov ...`: the OVMS `export_model.py` flags, plus a few.
+
+`rerank` writes OVMS's versioned rerank tree and `rerank_ov` its flat `RerankCalculatorOV`
+directory (`--layout` switches either), with `--max_doc_length` as in OVMS (see
+`ovserve.export.rerank`).
 
 Flags beyond OVMS: `--pooling`, `--max_length`, `--layout`, `--execution_precision`.
 Different defaults from OVMS, on purpose: `--config_file_path` defaults to
@@ -18,6 +22,7 @@ from typing import NoReturn
 
 from ovserve.errors import ConfigError, OvserveError
 from ovserve.export.embeddings import export_embeddings
+from ovserve.export.rerank import DEFAULT_MAX_DOC_LENGTH, export_rerank
 from ovserve.export.options import EXECUTION_PRECISIONS, LAYOUTS, POOLINGS, WEIGHT_FORMATS, ExportOptions
 
 PROG = "ovserve export"
@@ -38,7 +43,11 @@ def main(argv: list[str]) -> int:
     try:
         args = _build_parser().parse_args(argv)
         options = _options_from(args)
-        result = export_embeddings(options, progress=lambda line: print(line, flush=True))
+        progress = lambda line: print(line, flush=True)  # noqa: E731
+        if args.task == "embeddings":
+            result = export_embeddings(options, progress=progress)
+        else:
+            result = export_rerank(options, max_doc_length=args.max_doc_length, progress=progress)
     except _UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -70,11 +79,11 @@ def _options_from(args: argparse.Namespace) -> ExportOptions:
         overwrite_models=args.overwrite_models,
         target_device=args.target_device,
         num_streams=args.num_streams,
-        normalize=not args.skip_normalize,
-        truncate=args.truncate,
+        normalize=not getattr(args, "skip_normalize", False),
+        truncate=getattr(args, "truncate", False),
         version=args.version,
         extra_quantization_params=args.extra_quantization_params,
-        pooling=args.pooling,
+        pooling=getattr(args, "pooling", None),
         max_length=args.max_length,
         layout=args.layout,
         execution_precision=args.execution_precision,
@@ -89,36 +98,11 @@ def _build_parser() -> _Parser:
         help="a local Hugging Face text-embeddings model folder",
         description="Export a local Hugging Face embeddings model as an OVMS embeddings graph.",
     )
-    sub.add_argument("--source_model", required=True, help="local HF model folder (with config.json)")
-    sub.add_argument("--model_name", help="served name, may contain '/' (default: --source_model)")
-    sub.add_argument("--model_repository_path", default="models", help="created if missing (default: models)")
-    sub.add_argument(
-        "--weight-format",
-        "--precision",
-        dest="weight_format",
-        default="int8",
-        choices=WEIGHT_FORMATS,
-        help="weights of the exported model (default: int8; fp32 for exact vectors)",
-    )
-    sub.add_argument(
-        "--config_file_path", help="config.json or config.yaml to update (default: <repository>/config.json)"
-    )
-    sub.add_argument("--overwrite_models", action="store_true", help="replace an existing target")
-    sub.add_argument(
-        "--target_device", default="CPU", help="device written into the graph's models (default: CPU)"
-    )
-    sub.add_argument("--num_streams", type=int, default=1, help="NUM_STREAMS of the embeddings model")
+    _common_arguments(sub, model="embeddings")
     sub.add_argument("--skip_normalize", action="store_true", help="no L2 normalisation of embeddings")
     sub.add_argument(
         "--truncate", action="store_true", help="cut long inputs at --max_length instead of rejecting them"
     )
-    sub.add_argument("--version", type=int, default=1, help="version directory to write (default 1)")
-    sub.add_argument(
-        "--extra_quantization_params",
-        default="",
-        help="optimum-cli style: --sym, --group-size N, --ratio R, --all-layers, --backup-precision P",
-    )
-    sub.add_argument("--ov_cache_dir", help="accepted for OVMS compatibility; not used")
     sub.add_argument(
         "--pooling", type=str.upper, choices=POOLINGS, help="default: 1_Pooling/config.json, else CLS"
     )
@@ -130,6 +114,55 @@ def _build_parser() -> _Parser:
     sub.add_argument(
         "--layout", default="versioned", choices=LAYOUTS, help="versioned (OVMS embeddings) or flat"
     )
+    for task, layout in (("rerank", "versioned"), ("rerank_ov", "flat")):
+        sub = tasks.add_parser(
+            task,
+            help=f"a local Hugging Face cross-encoder folder ({layout} layout)",
+            description="Export a local Hugging Face cross-encoder as an OVMS rerank graph.",
+        )
+        _common_arguments(sub, model="rerank")
+        sub.add_argument(
+            "--max_doc_length",
+            type=int,
+            default=DEFAULT_MAX_DOC_LENGTH,
+            help=f"the tokenizer's cut, in tokens (default {DEFAULT_MAX_DOC_LENGTH}, as OVMS)",
+        )
+        sub.add_argument(
+            "--max_length",
+            type=int,
+            help="longest (query, document) pair in tokens (default: the tokenizer's model_max_length)",
+        )
+        sub.add_argument("--layout", default=layout, choices=LAYOUTS, help=f"default {layout}")
+    return parser
+
+
+def _common_arguments(sub: argparse.ArgumentParser, *, model: str) -> None:
+    sub.add_argument("--source_model", required=True, help="local HF model folder (with config.json)")
+    sub.add_argument("--model_name", help="served name, may contain '/' (default: --source_model)")
+    sub.add_argument("--model_repository_path", default="models", help="created if missing (default: models)")
+    sub.add_argument(
+        "--weight-format",
+        "--precision",
+        dest="weight_format",
+        default="int8",
+        choices=WEIGHT_FORMATS,
+        help="weights of the exported model (default: int8; fp32 for exact results)",
+    )
+    sub.add_argument(
+        "--config_file_path", help="config.json or config.yaml to update (default: <repository>/config.json)"
+    )
+    sub.add_argument("--overwrite_models", action="store_true", help="replace an existing target")
+    sub.add_argument(
+        "--target_device", default="CPU", help="device written into the graph's models (default: CPU)"
+    )
+    sub.add_argument("--num_streams", type=int, default=1, help=f"NUM_STREAMS of the {model} model")
+    sub.add_argument("--version", type=int, default=1, help="version directory to write (default 1)")
+    sub.add_argument(
+        "--extra_quantization_params",
+        default="",
+        help="optimum-cli style: --sym, --group-size N, --ratio R, --all-layers, --backup-precision P",
+    )
+    sub.add_argument("--ov_cache_dir", help="accepted for OVMS compatibility; not used")
     sub.add_argument(
         "--execution_precision",
         default="auto",
@@ -139,4 +172,3 @@ def _build_parser() -> _Parser:
             "default; f32 on int8/int4 weights also turns off dynamic quantization of activations"
         ),
     )
-    return parser
