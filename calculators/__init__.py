@@ -21,6 +21,7 @@ from calculators import (
     normalize_calculator,
     openvino_model_server_session_calculator,
     pooling_calculator,
+    rerank_request_calculator,
     tokenizer_calculator,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "normalize_calculator",
     "openvino_model_server_session_calculator",
     "pooling_calculator",
+    "rerank_request_calculator",
     "tokenizer_calculator",
 ]
