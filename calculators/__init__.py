@@ -21,6 +21,7 @@ from calculators import (
     normalize_calculator,
     openvino_model_server_session_calculator,
     pooling_calculator,
+    relevance_score_calculator,
     rerank_request_calculator,
     tokenizer_calculator,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "normalize_calculator",
     "openvino_model_server_session_calculator",
     "pooling_calculator",
+    "relevance_score_calculator",
     "rerank_request_calculator",
     "tokenizer_calculator",
 ]
