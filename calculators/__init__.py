@@ -5,6 +5,9 @@ Native nodes (one request per run): `EmbeddingsRequestCalculator` → `Tokenizer
 `EmbeddingsResponseCalculator`, fed by the resource node `EmbeddingsServableCalculator` (a model
 directory) or by `OpenVINOModelServerSessionCalculator` (a model of the server's configuration).
 OVMS's `EmbeddingsCalculator` and `EmbeddingsCalculatorOV` are subgraphs that expand into these.
+Rerank: `RerankRequestCalculator` → `PairTokenizerCalculator` → `SequenceClassificationCalculator`
+→ `RelevanceScoreCalculator` → `RerankResponseCalculator`; OVMS's `RerankCalculator` and
+`RerankCalculatorOV` expand into these.
 The packets between them are the engine's formats (`ovserve.graph.formats`).
 """
 
@@ -20,9 +23,14 @@ from calculators import (
     feature_extraction_calculator,
     normalize_calculator,
     openvino_model_server_session_calculator,
+    pair_tokenizer_calculator,
     pooling_calculator,
     relevance_score_calculator,
+    rerank_calculator,
+    rerank_calculator_ov,
     rerank_request_calculator,
+    rerank_response_calculator,
+    sequence_classification_calculator,
     tokenizer_calculator,
 )
 
@@ -36,8 +44,13 @@ __all__ = [
     "feature_extraction_calculator",
     "normalize_calculator",
     "openvino_model_server_session_calculator",
+    "pair_tokenizer_calculator",
     "pooling_calculator",
     "relevance_score_calculator",
+    "rerank_calculator",
+    "rerank_calculator_ov",
     "rerank_request_calculator",
+    "rerank_response_calculator",
+    "sequence_classification_calculator",
     "tokenizer_calculator",
 ]

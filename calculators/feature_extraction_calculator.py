@@ -52,6 +52,9 @@ from calculators.ov_model import FeatureExtractor
 from ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2 import (
     FeatureExtractionCalculatorOptions,
 )
+from ovserve._proto.ovserve.calculators.sequence_classification_calculator_pb2 import (
+    SequenceClassificationCalculatorOptions,
+)
 from ovserve.graph import (
     BATCHING,
     BatchSettings,
@@ -90,6 +93,8 @@ class Extraction:
     batcher: DynamicBatcher[openvino.InferRequest] | None
     execution: Execution
     """What the compiled model runs, read back at load."""
+    per_sequence: bool = False
+    """The output is one row per sequence (`[N, labels]` logits), not per token."""
 
     def batch_size_counts(self) -> Mapping[int, int]:
         """Inferences by rows (`ovserve.graph.ReportsBatches`); empty when not batching."""
@@ -97,7 +102,9 @@ class Extraction:
 
     def run(self, batch: TokenBatch) -> Float32Array:
         if self.batcher is not None:
-            return self.batcher.run(batch)  # reports its own queue and inference time
+            out = self.batcher.run(batch)  # reports its own queue and inference time
+            # The batcher keeps `[N, L, D]` rows; a per-sequence output rides as position 0.
+            return out[:, 0, :] if self.per_sequence else out
         started = time.perf_counter()
         hidden = self.extractor.run(batch)
         scope = request_scope.current()
@@ -108,29 +115,44 @@ class Extraction:
 
 def make_extraction(
     model: LoadedModel,
-    options: FeatureExtractionCalculatorOptions,
+    options: FeatureExtractionCalculatorOptions | SequenceClassificationCalculatorOptions,
     *,
     defaults: BatchSettings,
     where: str,
+    per_sequence: bool = False,
 ) -> Extraction:
     """The extractor of `model` and, when batching is on (`options` over `defaults`), its batcher.
 
+    `options` is a `FeatureExtractionCalculatorOptions` or any message with the same
+    `output_name` and `batching` fields. `per_sequence`: the output is the rank-2 `[N, labels]`
+    of a sequence classifier (default name `logits`) instead of rank-3 hidden states.
+
     Raises:
-        ConfigError: the model cannot be fed or has no hidden-states output; bad batching limits.
+        ConfigError: the model cannot be fed or has no such output; bad batching limits.
     """
-    extractor = FeatureExtractor(model.compiled, output_name=options.output_name, where=where)
+    output_name = options.output_name or ("logits" if per_sequence else "")
+    extractor = FeatureExtractor(
+        model.compiled, output_name=output_name, rank=2 if per_sequence else 3, where=where
+    )
     execution = Execution.of(model.compiled, model.model)
     _log.info("%s: model %s version %d runs %s", where, model.name, model.version, execution.describe())
     settings = batching.resolve(options.batching, base=defaults, where=where)
     if not settings.enabled:
-        return Extraction(extractor=extractor, batcher=None, execution=execution)
+        return Extraction(extractor=extractor, batcher=None, execution=execution, per_sequence=per_sequence)
     info = model_facts.model_info(model.model)
     limit = model_facts.positional_limit(info, model_facts.hf_config(model.path)) or 0
     slots = [model.compiled.create_infer_request() for _ in range(extractor.optimal_requests())]
+    infer = extractor.infer
+    if per_sequence:
+
+        def infer(req: openvino.InferRequest, batch: TokenBatch) -> Float32Array:
+            return extractor.infer(req, batch)[:, None, :]
+
     return Extraction(
         extractor=extractor,
-        batcher=DynamicBatcher(extractor.infer, slots, settings, limit=limit),
+        batcher=DynamicBatcher(infer, slots, settings, limit=limit),
         execution=execution,
+        per_sequence=per_sequence,
     )
 
 

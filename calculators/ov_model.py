@@ -1,4 +1,5 @@
-"""Running a feature-extraction model: token tensors in, `[N, L, D]` hidden states out.
+"""Running a feature-extraction model: token tensors in, `[N, L, D]` hidden states out (or, for
+a sequence classifier, `[N, labels]` logits).
 
 The model is fed only the inputs it declares (BERT exports take `token_type_ids`, XLM-R and
 sentence-transformers exports do not), and its hidden states are the first output of rank 3
@@ -26,10 +27,13 @@ class FeatureExtractor:
     """A compiled feature-extraction model; thread-safe, shared by all runs of one node.
 
     Raises (at construction):
-        ConfigError: an input the model needs cannot be fed, or no output has rank 3.
+        ConfigError: an input the model needs cannot be fed, or no output has rank `rank`
+            (3: hidden states; 2: a sequence classifier's `[batch, labels]` logits).
     """
 
-    def __init__(self, compiled: openvino.CompiledModel, *, output_name: str = "", where: str) -> None:
+    def __init__(
+        self, compiled: openvino.CompiledModel, *, output_name: str = "", rank: int = 3, where: str
+    ) -> None:
         self._inputs: list[tuple[int, str]] = []
         for index, port in enumerate(compiled.inputs):
             known = [name for name in KNOWN_INPUTS if name in port.get_names()]
@@ -38,7 +42,7 @@ class FeatureExtractor:
                     f"{where}: model input {port.get_any_name()!r} is not one of {', '.join(KNOWN_INPUTS)}"
                 )
             self._inputs.append((index, known[0]))
-        self._output = _pick_output(compiled, output_name, where=where)
+        self._output = _pick_output(compiled, output_name, rank, where=where)
         # As many requests as the device runs at once: more would only hold more memory.
         self._requests = InferRequestPool(compiled, limit=optimal_requests(compiled))
 
@@ -55,7 +59,8 @@ class FeatureExtractor:
         return self._requests.limit
 
     def run(self, batch: TokenBatch) -> Float32Array:
-        """Hidden states `[N, L, D]` as float32 (a copy, owned by the caller). Thread-safe."""
+        """The chosen output (hidden states `[N, L, D]`, or logits `[N, labels]`) as float32
+        (a copy, owned by the caller). Thread-safe."""
         with self._requests.request() as req:
             return np.array(self.infer(req, batch), dtype=np.float32, copy=True)
 
@@ -106,15 +111,16 @@ class FeatureExtractor:
         return feeds
 
 
-def _pick_output(compiled: openvino.CompiledModel, output_name: str, *, where: str) -> int:
+def _pick_output(compiled: openvino.CompiledModel, output_name: str, rank: int, *, where: str) -> int:
     for index, port in enumerate(compiled.outputs):
         if output_name:
             if output_name in port.get_names():
                 return index
             continue
         shape = port.get_partial_shape()
-        if shape.rank.is_static and shape.rank.get_length() == 3:
+        if shape.rank.is_static and shape.rank.get_length() == rank:
             return index
     if output_name:
         raise ConfigError(f"{where}: the model has no output named {output_name!r}")
-    raise ConfigError(f"{where}: the model has no output of rank 3 ([batch, sequence, hidden])")
+    layout = "[batch, sequence, hidden]" if rank == 3 else "[batch, labels]" if rank == 2 else "?"
+    raise ConfigError(f"{where}: the model has no output of rank {rank} ({layout})")

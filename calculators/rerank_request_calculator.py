@@ -22,12 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ovserve.graph.formats.rerank import (
-    DEFAULT_MAX_DOCUMENTS,
-    RerankRequest,
-    parse_rerank_body,
-    too_many_documents,
-)
 from ovserve._proto.ovserve.calculators.rerank_request_calculator_pb2 import RerankRequestCalculatorOptions
 from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph import (
@@ -40,6 +34,12 @@ from ovserve.graph import (
     register_calculator,
 )
 from ovserve.graph.formats.json_text import check_unicode, decode_bytes
+from ovserve.graph.formats.rerank import (
+    DEFAULT_MAX_DOCUMENTS,
+    RerankRequest,
+    parse_rerank_body,
+    too_many_documents,
+)
 
 REQUEST = Input[object]("REQUEST_PAYLOAD")
 RERANK_REQUEST = Output[RerankRequest]("RERANK_REQUEST")

@@ -6,7 +6,7 @@ the two protocols answer the same by construction. The data plane owns:
 
 * the server: liveness, readiness, server metadata, the status document, config reload;
 * servables: listing, readiness, KServe metadata (graphs: the tensor contract of `infer`);
-* inference: `embeddings`, `tokenize`, `infer`, each admitted by the `RequestGuard`
+* inference: `embeddings`, `tokenize`, `rerank`, `infer`, each admitted by the `RequestGuard`
   (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
 
 It reads the repository through `ServedView` (a Protocol) and reloads through `Reloadable`.
@@ -47,6 +47,7 @@ from ovserve.models.manager import LoadedModelVersion
 from ovserve.models.serving import model_metadata_of, run_model
 from ovserve.names import ModelNames
 from ovserve.repository import ServedView
+from ovserve.rerank_contract import is_rerank_graph, rerank_metadata, rerank_request_of, rerank_response
 from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
     EmbeddingsInput,
@@ -56,6 +57,8 @@ from ovserve.types import (
     InferResponse,
     ModelMetadata,
     NonJsonPayload,
+    RerankRequest,
+    RerankResult,
     ServableInfo,
     ServerMetadata,
     TokenizeBody,
@@ -68,6 +71,7 @@ SERVER_NAME = "OpenVINO Model Server"
 _PROBE = EmbeddingsRequest(input=EmbeddingsInput(texts=("dimension probe",)))
 
 EmbeddingsPayload = EmbeddingsRequest | Mapping[str, object] | NonJsonPayload
+RerankPayload = RerankRequest | Mapping[str, object]
 
 
 class Reloadable(Protocol):
@@ -191,6 +195,11 @@ class DataPlane:
         """Admit one request (as `embeddings`), then run it as `_tokenize` does."""
         return await self._admitted(model, inputs, lambda: self._tokenize(model, body))
 
+    async def rerank(self, model: str, payload: RerankPayload, *, inputs: int | None = None) -> RerankResult:
+        """Admit one request (as `embeddings`; `inputs`: its document count), then run it as
+        `_rerank` does."""
+        return await self._admitted(model, inputs, lambda: self._rerank(model, payload))
+
     async def _admitted(self, model: str, inputs: int | None, work: Callable[[], Awaitable[T]]) -> T:
         if inputs is not None:
             self.guard.check_inputs(inputs)
@@ -233,6 +242,22 @@ class DataPlane:
 
         return await self._answer(model, payload, finish)
 
+    async def _rerank(self, model: str, payload: RerankPayload) -> RerankResult:
+        """Run the rerank graph `model` on one request: a `RerankRequest`, or a decoded Cohere
+        JSON body (validated inside the graph, with OVMS's texts and error wrapper).
+
+        Raises:
+            NotFound / Unavailable: as `graph`.
+            InvalidArgument: a request problem, or `model` is an embeddings graph.
+        """
+
+        def finish(packet: object) -> RerankResult:
+            if not isinstance(packet, RerankResult):
+                raise OvserveError(f"graph {model!r} does not produce rerank results")
+            return packet
+
+        return await self._answer(model, payload, finish, rerank=True)
+
     async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
         """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body.
 
@@ -241,14 +266,19 @@ class DataPlane:
             InvalidArgument: a body problem, in the OVMS execution-error wrapper.
             Unimplemented: the graph has no tokenize branch.
         """
-        result = await self._answer(model, TokenizeBody(body), _packet_as_it_is)
+        result = await self._answer(model, TokenizeBody(body), _packet_as_it_is, rerank=None)
         if not isinstance(result, TokenizeResult):
             raise Unimplemented(f"graph {model!r} does not serve tokenize")
         return result
 
-    async def _answer(self, model: str, payload: object, finish: Callable[[object], T]) -> T:
+    async def _answer(
+        self, model: str, payload: object, finish: Callable[[object], T], *, rerank: bool | None = False
+    ) -> T:
         """`finish(packet)` of the packet graph `model` answers `payload` with on its payload
         output stream (None when the stream came up empty); `finish` runs on the worker thread.
+
+        `rerank` is the kind of graph the payload is for (True: rerank, False: embeddings,
+        None: either); a graph of the other kind is refused before it runs.
 
         Errors of the run carry the OVMS execution-error prefix; those of `finish` (the caller's
         own checks) are raised as they are.
@@ -259,6 +289,8 @@ class DataPlane:
             if not isinstance(leased, Graph):  # the repository may hold test doubles
                 raise Unavailable("Mediapipe is not loaded yet")
             graph = leased
+            if rerank is not None and is_rerank_graph(graph) != rerank:
+                raise InvalidArgument(_wrong_kind(model, rerank_graph=not rerank))
             stream = payload_stream(graph.input_streams, PAYLOAD_INPUT)
             answer = payload_stream(graph.output_streams, PAYLOAD_OUTPUT)
 
@@ -339,6 +371,8 @@ class DataPlane:
         if not self.is_graph(name):
             return model_metadata_of(self._model(name, version), self._model_versions(name))
         graph = self.graph(name, version)
+        if is_rerank_graph(graph):
+            return rerank_metadata(name)
         width = self._widths.get(graph)
         if width is None:
             try:
@@ -396,11 +430,21 @@ class DataPlane:
         return InferResponse(model=request.model, version=str(loaded.version), id=request.id, outputs=outputs)
 
     async def _infer_graph(self, request: InferRequest) -> InferResponse:
-        self.graph(request.model)  # NOT_FOUND / UNAVAILABLE before input errors, as OVMS
+        graph = self.graph(request.model)  # NOT_FOUND / UNAVAILABLE before input errors, as OVMS
+        if is_rerank_graph(graph):
+            ranked = await self._rerank(request.model, rerank_request_of(request))
+            return rerank_response(request, ranked)
         texts, dimensions = graph_request_texts(request)
         payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts), model=request.model)
         result = await self._embeddings(request.model, payload, dimensions=dimensions)
         return graph_response(request, result)
+
+    def is_rerank_graph(self, name: str) -> bool:
+        """True when `name` is a loaded rerank graph (`ovserve.rerank_contract`)."""
+        try:
+            return is_rerank_graph(self.graph(name))
+        except OvserveError:
+            return False
 
     def is_graph(self, name: str) -> bool:
         """True for every graph name configured now or earlier (retired ones answer
@@ -413,6 +457,12 @@ class DataPlane:
     def _model_versions(self, name: str) -> tuple[str, ...]:
         statuses = self.repository.statuses().get(name, [])
         return tuple(str(s.version) for s in statuses if s.state == VersionState.AVAILABLE)
+
+
+def _wrong_kind(model: str, *, rerank_graph: bool) -> str:
+    if rerank_graph:
+        return f"{model} is a rerank graph: call /v3/rerank (or KServe inference) with a query and documents"
+    return f"{model} is an embeddings graph, not a rerank graph: call /v3/embeddings"
 
 
 class _AfterTheGraph(Exception):

@@ -4,7 +4,7 @@ Both front ends (REST and gRPC) translate their wire formats into these and back
 knows about HTTP, JSON or protobuf. Tensors follow KServe v2 naming (`datatype` strings such as
 `FP32`, `INT64`, `BYTES`) because both KServe codecs speak it, but hold plain numpy arrays.
 
-The embeddings and tokenize objects are packet formats of the engine (`ovserve.graph.formats`:
+The embeddings, rerank and tokenize objects are packet formats of the engine (`ovserve.graph.formats`:
 the graph streams carry them) and are re-exported here so that front ends import every neutral
 type from one place.
 """
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
+from ovserve.graph.formats.rerank import RerankHit, RerankRequest, RerankResult
 from ovserve.graph.formats.text_options import TextOptions
 from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeRequest, TokenizeResult
 
@@ -30,6 +31,9 @@ __all__ = [
     "InferResponse",
     "ModelMetadata",
     "NonJsonPayload",
+    "RerankHit",
+    "RerankRequest",
+    "RerankResult",
     "ServableInfo",
     "ServerMetadata",
     "Tensor",

@@ -109,6 +109,7 @@ CORE = [
     "ovserve.types",
     "ovserve.dataplane",
     "ovserve.graph_contract",
+    "ovserve.rerank_contract",
     "ovserve.lifecycle",
     "ovserve.security",
     # Shared by both front ends, so tied to neither framework.

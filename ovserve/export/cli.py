@@ -22,8 +22,8 @@ from typing import NoReturn
 
 from ovserve.errors import ConfigError, OvserveError
 from ovserve.export.embeddings import export_embeddings
-from ovserve.export.rerank import DEFAULT_MAX_DOC_LENGTH, export_rerank
 from ovserve.export.options import EXECUTION_PRECISIONS, LAYOUTS, POOLINGS, WEIGHT_FORMATS, ExportOptions
+from ovserve.export.rerank import DEFAULT_MAX_DOC_LENGTH, export_rerank
 
 PROG = "ovserve export"
 

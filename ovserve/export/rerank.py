@@ -33,18 +33,18 @@ from pathlib import Path
 from typing import Any, Final
 
 from ovserve.errors import ConfigError, Unavailable
-from ovserve.export import config_file, convert, rerank_layouts, rt_info, workspace_fs
+from ovserve.export import config_file, convert, rerank_layouts, workspace_fs
 from ovserve.export.hf_model import SourceModel, read_source_model
 from ovserve.export.options import ExportOptions, ExportResult
+from ovserve.runtime import rt_info
+from ovserve.runtime.positions import usable_positions
 
 STEPS = 5
 DEFAULT_MAX_DOC_LENGTH: Final = 16000
 """OVMS's `--max_doc_length` default: the tokenizer's cut, in tokens."""
-KEY_PAIR_TEMPLATE: Final = "ovserve_pair_template"
-QUERY_SLOT: Final = -1
-DOCUMENT_SLOT: Final = -2
-# Models whose positions start after the padding index (position ids = padding_idx + 1 + i).
-_OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert")
+KEY_PAIR_TEMPLATE: Final = rt_info.KEY_PAIR_TEMPLATE
+QUERY_SLOT: Final = rt_info.PAIR_QUERY_SLOT
+DOCUMENT_SLOT: Final = rt_info.PAIR_DOCUMENT_SLOT
 _OVERWRITE_HINT = "pass --overwrite_models to replace it"
 
 
@@ -146,15 +146,6 @@ def export_rerank(
     )
 
 
-def positional_limit(config: dict[str, Any], limit: int | None) -> int | None:
-    """The longest input the model's position table holds: RoBERTa-style models number their
-    positions from `pad_token_id + 1`, so 514 positions hold 512 tokens."""
-    pad = config.get("pad_token_id")
-    if limit is not None and config.get("model_type") in _OFFSET_POSITIONS and isinstance(pad, int):
-        return limit - pad - 1
-    return limit
-
-
 def pair_template(hf_tokenizer: Any) -> dict[str, list[int]]:
     """The pair layout of a HF tokenizer (see the module doc), found by tokenizing a probe pair.
 
@@ -224,7 +215,7 @@ def _check_classifier(source: SourceModel) -> None:
 
 
 def _max_length(options: ExportOptions, source: SourceModel) -> int:
-    limit = positional_limit(source.config, source.max_position_embeddings)
+    limit = usable_positions(source.config, source.max_position_embeddings)
     if options.max_length is not None:
         if limit is not None and options.max_length > limit:
             raise ConfigError(

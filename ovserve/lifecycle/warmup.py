@@ -1,7 +1,7 @@
 """Warm up a freshly loaded graph with one request before it takes traffic.
 
-Only graphs that take an embeddings payload on a stream named `input` (or on their only input
-stream) can be warmed up generically; others are left cold. A failing warm-up is logged and
+Only graphs that take an embeddings or rerank payload on a stream named `input` (or on their
+only input stream) can be warmed up generically; others are left cold. A failing warm-up is logged and
 the graph is still installed: the models it uses were already warmed up one by one, and a graph
 with an unusual request type may reject the generic payload for reasons a client would not hit.
 """
@@ -12,7 +12,8 @@ import logging
 
 from ovserve.errors import OvserveError
 from ovserve.graph.runner import Graph
-from ovserve.types import EmbeddingsInput, EmbeddingsRequest
+from ovserve.rerank_contract import is_rerank_graph
+from ovserve.types import EmbeddingsInput, EmbeddingsRequest, RerankRequest
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +21,16 @@ WARMUP_TEXT = "warm-up"
 
 
 def warm_up_graph(name: str, graph: object) -> None:
-    """Run one embeddings request through `graph` on the calling (worker) thread; never raises."""
+    """Run one request of its kind through `graph` on the calling (worker) thread; never raises."""
     if not isinstance(graph, Graph):  # test doubles
         return
     names = [s.rsplit(":", 1)[-1] for s in graph.input_streams]
     stream = "input" if "input" in names else names[0] if len(names) == 1 else None
     if stream is None:
         return
-    request = EmbeddingsRequest(input=EmbeddingsInput(texts=(WARMUP_TEXT,)), model=name)
+    request: object = EmbeddingsRequest(input=EmbeddingsInput(texts=(WARMUP_TEXT,)), model=name)
+    if is_rerank_graph(graph):
+        request = RerankRequest(query=WARMUP_TEXT, documents=(WARMUP_TEXT,), model=name)
     try:
         graph.run_sync({stream: request})
     except OvserveError as exc:

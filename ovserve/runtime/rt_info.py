@@ -83,6 +83,12 @@ KEY_INFERENCE_PRECISION_HINT: Final = "ovserve_inference_precision_hint"
 KEY_STRIP_TEXT: Final = "ovserve_strip_text"
 KEY_PROMPTS: Final = "ovserve_prompts"
 KEY_DEFAULT_PROMPT_NAME: Final = "ovserve_default_prompt_name"
+KEY_PAIR_TEMPLATE: Final = "ovserve_pair_template"
+"""A rerank tokenizer's pair layout, JSON `{"ids": [...], "types": [...]}`: the source tokenizer's
+pair encoding with `PAIR_QUERY_SLOT` where the query's tokens go and `PAIR_DOCUMENT_SLOT` where
+the document's go, and every position's token type (a slot's type applies to all its tokens)."""
+PAIR_QUERY_SLOT: Final = -1
+PAIR_DOCUMENT_SLOT: Final = -2
 
 
 def stringify(value: object) -> str:

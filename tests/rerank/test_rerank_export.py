@@ -8,9 +8,9 @@ from pathlib import Path
 import openvino as ov
 import pytest
 
-from ovserve.export import rt_info
 from ovserve.export.cli import main
 from ovserve.export.rerank import KEY_PAIR_TEMPLATE
+from ovserve.runtime import rt_info
 from tests.support.cross_encoders import MAX_LENGTH, cross_encoder, rerank_workspace
 from tests.support.models import default_model_source
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import calculators  # noqa: F401  # registers the built-ins
-from ovserve.graph.formats.rerank import RerankRequest, parse_rerank_body, rank
 from calculators.rerank_request_calculator import request_of
 from ovserve.errors import ConfigError, InvalidArgument
+from ovserve.graph.formats.rerank import RerankRequest, parse_rerank_body, rank
 from ovserve.testing import CalculatorRunner
 
 BASE: dict[str, object] = {"model": "m", "query": "q", "documents": ["a", "b"]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from ovserve.frontends.rest.openai import NO_RERANK
 from tests.rest.support import EXECUTION_ERROR, GRAPH, call, openai_error
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
@@ -141,12 +140,13 @@ async def test_a_non_json_body_is_routed_by_the_uri_and_refused_by_the_calculato
 
 
 @pytest.mark.parametrize("path", ["/v3/rerank", "/v1/rerank", "/v3/v1/rerank"])
-async def test_rerank_without_a_rerank_graph_is_a_404_that_says_so(
+async def test_rerank_on_an_embeddings_graph_is_a_400_that_names_the_route(
     session: aiohttp.ClientSession, base_url: str, path: str
 ) -> None:
     body = {"model": GRAPH, "query": "q", "documents": ["a", "b"]}
     status, answer, _ = await call(session, "POST", base_url + path, body=body)
-    assert (status, openai_error(answer)) == (404, NO_RERANK)
+    assert status == 400
+    assert openai_error(answer) == f"{GRAPH} is an embeddings graph, not a rerank graph: call /v3/embeddings"
 
 
 async def test_wrong_method_is_405_with_allow_and_unknown_route_404(

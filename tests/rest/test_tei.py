@@ -106,11 +106,14 @@ async def test_embed_refusals_have_tei_error_shape(server: Server, body: Any, me
     assert message in response.json()["error"]
 
 
-async def test_tei_rerank_without_a_rerank_graph_is_a_404_in_tei_shape(server: Server) -> None:
+async def test_tei_rerank_without_a_rerank_graph_is_a_400_in_tei_shape(server: Server) -> None:
     response = await post(server, "/rerank", {"query": "q", "texts": ["a"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert set(response.json()) == {"error", "error_type"}
-    assert "no rerank graph" in response.json()["error"]
+    assert "this server has 0 rerank graphs" in response.json()["error"]
+    named = await post(server, "/rerank", {"query": "q", "texts": ["a"], "model": GRAPH})
+    assert named.status_code == 400
+    assert "is an embeddings graph" in named.json()["error"]
 
 
 async def test_unknown_model_and_bad_similarity(server: Server) -> None:

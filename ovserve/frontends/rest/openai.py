@@ -1,4 +1,4 @@
-"""OpenAI-compatible ("V3") embeddings codec: `POST /v3/<anything>` and `POST /v1/embeddings`.
+"""OpenAI-compatible ("V3") embeddings codec: `POST /v3/<anything>`, `/v1/embeddings`, `/v1/rerank`.
 
 As in OVMS, the rest of the path after `/v3/` does not route: the body's `model`
 names the graph, so `/v3/embeddings`, `/v3/v1/embeddings` and `/v3/embeddings/embeddings` are
@@ -6,7 +6,9 @@ one endpoint. Checks run in OVMS order: body and `model` (412) → graph lookup 
 graph's own validation of the body (400, inside the OVMS execution-error wrapper).
 
 A path ending in `tokenize` (`/v3/tokenize`, `/v3/v1/tokenize`) runs the graph's tokenize
-branch instead; its body errors come back the same way.
+branch instead; its body errors come back the same way. A path ending in `rerank` goes to a
+rerank graph (`ovserve.frontends.rest.rerank`); an embeddings graph named there, or a rerank
+graph named on an embeddings path, is a 400 that says which route to call.
 
 Beyond OVMS: the response carries `model`; `dimensions` keeps the first N values (see
 `ovserve.dataplane.truncate_dimensions`); `user` is ignored like any unknown key.
@@ -20,7 +22,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from aiohttp import web
 
-from ovserve.errors import FailedPrecondition, InternalError, InvalidArgument, NotFound
+from ovserve.errors import FailedPrecondition, InternalError, InvalidArgument
 from ovserve.frontends.rest.jsonio import (
     ENCODE_OFF_LOOP_VALUES,
     dumps,
@@ -28,13 +30,11 @@ from ovserve.frontends.rest.jsonio import (
     off_loop_if,
     read_json,
 )
+from ovserve.frontends.rest.rerank import is_rerank_path, rerank
 from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.types import EmbeddingsResult, NonJsonPayload, TokenizeResult
 
 _INVALID = "The file is not valid json - "
-# Rerank (Cohere's API, as OVMS serves it on /v3/rerank) has no graph kind here yet: answer so
-# rather than hand the body to an embeddings graph, whose refusal would name the wrong problem.
-NO_RERANK = "rerank is not served here: this server has no rerank graph (only embeddings graphs)"
 # OpenAI's error types by status; other statuses: server_error (5xx), invalid_request_error.
 _ERROR_TYPES: dict[int, str] = {
     400: "invalid_request_error",
@@ -55,8 +55,6 @@ async def dispatch(request: web.Request) -> web.Response:
     """One OpenAI call, routed by the body's `model` (or by the URI, as OVMS, when not JSON)."""
     dataplane = request.app[DATAPLANE]
     path = request.path
-    if path.rstrip("/").endswith("/rerank"):
-        raise NotFound(NO_RERANK)
     if "application/json" not in request.headers.get("Content-Type", ""):
         # OVMS: the graph name is the URI after `/v3/` and the body is handed over unparsed.
         model = path[4:]
@@ -76,6 +74,8 @@ async def dispatch(request: web.Request) -> web.Response:
     # OVMS: an empty model is routed by the URI. Aliases and last segments: `ovserve.names`.
     model = dataplane.resolve_name(model or path[4:])
     dataplane.graph(model)  # 404 / 500 for an unknown or unloaded graph, before any other check
+    if is_rerank_path(path):
+        return await rerank(request, model, body)
     if path.endswith("tokenize"):
         text = body.get("text")
         count = len(text) if isinstance(text, list) else 1

@@ -180,8 +180,10 @@ def _paths() -> dict[str, Schema]:
         "post": _op("POST /similarity", "TEI similarity: cosine of source_sentence with each sentence")
     }
     paths["/info"] = {"get": _op("GET /info", "TEI model information")}
-    paths["/rerank"] = {"post": _op("POST /rerank", "TEI rerank: 404, no rerank graph is served yet")}
-    paths["/v1/rerank"] = {"post": _op("POST /v1/rerank", "rerank: 404, no rerank graph is served yet")}
+    paths["/rerank"] = {"post": _op("POST /rerank", "TEI rerank: documents sorted by relevance to a query")}
+    for path in ("/v3/rerank", "/v3/v1/rerank", "/v3/v2/rerank", "/v1/rerank"):
+        route = "POST /v1/rerank" if path == "/v1/rerank" else "POST /v3/{tail}"
+        paths[path] = {"post": _op(route, "Cohere rerank: documents sorted by relevance to a query")}
     paths["/health"] = {
         "get": _op("GET /health", "TEI health: 200 when a graph serves, else 503", ok=_EMPTY_OK)
     }

@@ -1,9 +1,10 @@
 """Text Embeddings Inference (TEI) routes on the same data plane: `/embed`, `/similarity`,
-`/info`, `/health`.
+`/rerank`, `/info`, `/health`.
 
 TEI serves one model, so its bodies name none. Here the model is the body's `model` (an
 ovserve extension; aliases and last segments resolve as on the OpenAI routes), else the only
-callable graph; with several and no `model`, 400 lists them.
+callable graph of the route's kind (embeddings for `/embed` and `/similarity`, rerank for
+`/rerank`); with several and no `model`, 400 lists them.
 
 `POST /embed` takes TEI's body: `inputs` (a string or a list of strings), `normalize`
 (default true), `truncate`, `truncation_direction`, `prompt_name`. `prompt_name` and `truncate`
@@ -12,6 +13,11 @@ model's, cut at the graph's maximum length; absent, the graph's own setting). Te
 their end, TEI's `Right`; `Left` is refused with a 400 that says so, as is `normalize: false` on
 a graph that normalizes its vectors (its `normalize_embeddings` option), rather than ignored.
 The answer is TEI's: a JSON array of vectors.
+
+`POST /rerank` takes TEI's `{"query", "texts", "return_text", "raw_scores", "truncate"}` and
+answers `[{"index", "score", "text"?}, …]`, highest score first. Scores are the graph's
+(sigmoid for one-label cross-encoders); `raw_scores: true` is refused with a 400, as is
+`truncate: false` (a pair longer than the model takes is always cut, as `CrossEncoder` cuts it).
 
 `POST /similarity` takes `{"inputs": {"source_sentence": s, "sentences": [...]}}` and answers
 the cosine of `s` with each sentence, in order.
@@ -30,13 +36,12 @@ from aiohttp import web
 
 from ovserve import __version__
 from ovserve.dataplane import DataPlane
-from ovserve.errors import InvalidArgument, NotFound
+from ovserve.errors import InvalidArgument
 from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
-from ovserve.frontends.rest.openai import NO_RERANK
 from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, parse_text_options
 from ovserve.graph_contract import UNIT_NORM_TOLERANCE
-from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, TextOptions
+from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, RerankRequest, TextOptions
 
 
 def _body(value: object) -> Mapping[str, object]:
@@ -57,16 +62,21 @@ def error_body(status: int, message: str) -> dict[str, object]:
     }
 
 
-def _model(dataplane: DataPlane, body: Mapping[str, object]) -> str:
+def _model(dataplane: DataPlane, body: Mapping[str, object], *, rerank: bool = False) -> str:
     asked = body.get("model")
     if asked is not None:
         if not isinstance(asked, str):
             raise InvalidArgument("model must be a string")
         return dataplane.resolve_name(asked)
-    graphs = [n for n in dataplane.names.callable_names() if dataplane.is_graph(n)]
+    graphs = [
+        n
+        for n in dataplane.names.callable_names()
+        if dataplane.is_graph(n) and dataplane.is_rerank_graph(n) == rerank
+    ]
     if len(graphs) != 1:
+        kind = "rerank graphs" if rerank else "embeddings graphs"
         served = ", ".join(graphs) or "none"
-        raise InvalidArgument(f"this server serves several graphs; name one in model (graphs: {served})")
+        raise InvalidArgument(f"name a graph in model: this server has {len(graphs)} {kind} ({served})")
     return graphs[0]
 
 
@@ -174,7 +184,38 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def rerank(request: web.Request) -> web.Response:
-    raise NotFound(NO_RERANK)
+    body = _body(await read_json(request))
+    dataplane = request.app[DATAPLANE]
+    model = _model(dataplane, body, rerank=True)
+    dataplane.graph(model)  # 404 / 503 before the input checks
+    query = body.get("query")
+    if not isinstance(query, str):
+        raise InvalidArgument("query must be a string")
+    texts = _texts(body.get("texts"), "texts")
+    flags = {
+        key: body.get(key, default)
+        for key, default in (("return_text", False), ("raw_scores", False), ("truncate", True))
+    }
+    for key, value in flags.items():
+        if not isinstance(value, bool):
+            raise InvalidArgument(f"{key} must be a boolean")
+    if flags["raw_scores"]:
+        raise InvalidArgument("raw_scores is not supported: scores are the graph's (sigmoid of the logit)")
+    if not flags["truncate"]:
+        raise InvalidArgument(
+            "truncate=false is not supported: over-long pairs are cut as the model's tokenizer cuts them"
+        )
+    payload = RerankRequest(
+        query=query, documents=texts, return_documents=bool(flags["return_text"]), model=model
+    )
+    result = await dataplane.rerank(model, payload, inputs=len(texts))
+    answer = []
+    for hit in result.results:
+        item: dict[str, object] = {"index": hit.index, "score": hit.relevance_score}
+        if hit.document is not None:
+            item["text"] = hit.document
+        answer.append(item)
+    return json_bytes_response(dumps(answer))
 
 
 ROUTES = [

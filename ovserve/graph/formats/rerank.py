@@ -51,11 +51,13 @@ class RerankHit:
 
 @dataclass(frozen=True, kw_only=True)
 class RerankResult:
-    """The ranked documents (highest score first, ties in request order, at most `top_n`)
-    and the tokens the model read (`prompt_tokens`: all pairs, special tokens included)."""
+    """The ranked documents (highest score first, ties in request order, at most `top_n`),
+    the tokens the model read (`prompt_tokens`: all pairs, special tokens included), and every
+    document's score in request order (`scores`, float32 `[len(documents)]`)."""
 
     results: tuple[RerankHit, ...]
     prompt_tokens: int
+    scores: npt.NDArray[np.float32]
 
 
 def rank(request: RerankRequest, scores: npt.NDArray[np.float32], prompt_tokens: int) -> RerankResult:
@@ -71,7 +73,9 @@ def rank(request: RerankRequest, scores: npt.NDArray[np.float32], prompt_tokens:
         )
         for i in order
     )
-    return RerankResult(results=hits, prompt_tokens=prompt_tokens)
+    return RerankResult(
+        results=hits, prompt_tokens=prompt_tokens, scores=np.asarray(scores, dtype=np.float32)
+    )
 
 
 def too_many_documents(count: int, limit: int) -> str:
