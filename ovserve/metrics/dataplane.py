@@ -7,13 +7,13 @@ outcomes, times and token counts are seen; the protocol's labels come from `cont
 
 Recorded here:
 
-The recording wraps the data plane's unadmitted `_embeddings`, `_tokenize` and `_infer`, so a
+The recording wraps the data plane's unadmitted `_embeddings`, `_tokenize`, `_rerank` and `_infer`, so a
 request the guard refuses is counted by the guard's `on_refused`, never as a run.
 
-* `embeddings` and `tokenize` (every graph run: OpenAI routes, and KServe infer on a graph
-  through `infer`): `ovms_requests_accepted`, then `ovms_responses` or `ovms_graph_error`,
-  `ovms_graph_processing_time_us`, `ovms_current_graphs`; embeddings add their usage to
-  `ovserve_prompt_tokens_total`.
+* `embeddings`, `tokenize` and `rerank` (every graph run: OpenAI, Cohere and TEI routes, and
+  KServe infer on a graph through `infer`): `ovms_requests_accepted`, then `ovms_responses` or
+  `ovms_graph_error`, `ovms_graph_processing_time_us`, `ovms_current_graphs`; embeddings and
+  rerank add their usage to `ovserve_prompt_tokens_total`.
 * `infer` on a graph, refused by the data plane's input checks before the graph ran:
   `ovms_requests_rejected`.
 * `infer` on a plain model: `ovms_requests_success`/`_fail`, `ovms_request_time_us` (from the
@@ -31,13 +31,13 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from ovserve.admission import RequestGuard
-from ovserve.dataplane import DataPlane, EmbeddingsPayload, Reloadable
+from ovserve.dataplane import DataPlane, EmbeddingsPayload, Reloadable, RerankPayload
 from ovserve.errors import InvalidArgument, OvserveError
 from ovserve.graph import request_scope
 from ovserve.metrics.context import current_call
 from ovserve.metrics.recorder import Metrics, ModelTimes
 from ovserve.repository import ServedView
-from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, TokenizeResult
+from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, RerankResult, TokenizeResult
 
 T = TypeVar("T")
 
@@ -77,8 +77,13 @@ class MeteredDataPlane(DataPlane):
         parent = super()._tokenize
         return await self._graph_run(model, lambda: parent(model, body))
 
+    async def _rerank(self, model: str, payload: RerankPayload) -> RerankResult:
+        parent = super()._rerank
+        return await self._graph_run(model, lambda: parent(model, payload))
+
     async def _graph_run(self, model: str, run: Callable[[], Awaitable[T]]) -> T:
-        """Await `run()`, one run of graph `model`, recorded; an embeddings answer adds its tokens."""
+        """Await `run()`, one run of graph `model`, recorded; an embeddings or rerank answer
+        adds its tokens."""
         self.graph(model)  # NotFound / Unavailable: not a run of a known graph, nothing to record
         _GRAPH_RAN.set(True)
         call = current_call()
@@ -88,7 +93,7 @@ class MeteredDataPlane(DataPlane):
         try:
             result = await run()
             ok = True
-            if isinstance(result, EmbeddingsResult):
+            if isinstance(result, EmbeddingsResult | RerankResult):
                 tokens = result.prompt_tokens
             return result
         finally:

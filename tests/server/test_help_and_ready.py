@@ -53,7 +53,8 @@ async def test_ready_line_of_a_running_server() -> None:
             server.config, server.rest_port, server.grpc_port, names.callable_names(), names.aliases
         )
     assert line == (
-        f"ready: REST http://127.0.0.1:{server.rest_port} (OpenAI /v3/embeddings, TEI /embed, KServe /v2, "
-        f"docs /openapi.json), gRPC 127.0.0.1:{server.grpc_port}; serving {DEFAULT_GRAPH_NAME} "
+        f"ready: REST http://127.0.0.1:{server.rest_port} (OpenAI /v3/embeddings, Cohere /v3/rerank, "
+        f"TEI /embed, KServe /v2, docs /openapi.json), gRPC 127.0.0.1:{server.grpc_port}; "
+        f"serving {DEFAULT_GRAPH_NAME} "
         f"(aliases: minilm -> {DEFAULT_GRAPH_NAME})"
     )
