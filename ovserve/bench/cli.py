@@ -1,8 +1,11 @@
-"""`ovserve bench`: load-test an OpenAI-compatible embeddings URL, or KServe v2 over gRPC.
+"""`ovserve bench`: load-test an OpenAI-compatible embeddings URL, a Cohere rerank URL, or
+KServe v2 over gRPC.
 
 Options follow OVMS's `demos/benchmark/embeddings/benchmark_embeddings.py` (`--api_url`,
 `--dataset`, `--synthetic_length`, `--request_rate`, `--batch_size`, `--limit`, `--model`),
-plus `--concurrency`, `--encoding_format`, `--grpc_url`, `--warmup` and `--json`. Results go
+plus `--concurrency`, `--encoding_format`, `--grpc_url`, `--warmup`, `--query` and `--json`.
+An `--api_url` ending in `/rerank` (OVMS's `--backend ovms_rerank`) sends Cohere rerank bodies:
+each request ranks `--batch_size` documents against `--query`. Results go
 to stdout, progress to stderr. Exit codes: 0 when every request succeeded, 1 when some
 failed, 2 for usage errors (argparse's convention).
 """
@@ -39,10 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     """The `ovserve bench` argument parser."""
     p = argparse.ArgumentParser(
         prog="ovserve bench",
-        description="Send embeddings requests and report throughput and latency.",
+        description=(
+            "Send embeddings requests (or rerank requests, when --api_url ends in /rerank) and "
+            "report throughput and latency."
+        ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--api_url", default="http://localhost:8000/v3/embeddings", help="OpenAI embeddings URL")
+    p.add_argument(
+        "--api_url",
+        default="http://localhost:8000/v3/embeddings",
+        help="OpenAI embeddings URL, or a Cohere rerank URL (…/v3/rerank: --batch_size documents per query)",
+    )
     p.add_argument(
         "--grpc_url",
         default=None,
@@ -87,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of documents that repeat an earlier one, 0..1 (to measure --embedding_cache_mib)",
     )
+    p.add_argument("--query", default=LoadConfig.query, help="query of rerank requests")
     p.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--no_progress", action="store_true", help="do not show the progress bar")
     return p
@@ -120,6 +131,7 @@ def main(argv: list[str]) -> int:
         warmup=args.warmup,
         seed=args.seed,
         duration=args.duration,
+        query=args.query,
     )
     target = f"gRPC {args.grpc_url}" if args.grpc_url else args.api_url
     print(f"Benchmarking {target}: {len(documents)} documents in {len(groups)} requests", file=sys.stderr)

@@ -25,6 +25,8 @@ from ovserve.bench.transport import (
     Transport,
     encode_kserve,
     encode_openai,
+    encode_rerank,
+    is_rerank_url,
 )
 
 MAX_ERROR_MESSAGES = 5
@@ -36,7 +38,8 @@ class LoadConfig:
     """Where and how to send.
 
     Attributes:
-        api_url: OpenAI embeddings URL (REST mode); ignored when `grpc_url` is set.
+        api_url: OpenAI embeddings URL (REST mode), or a Cohere rerank URL (`…/rerank`: each
+            request ranks its documents against `query`); ignored when `grpc_url` is set.
         grpc_url: `host:port` of a KServe v2 gRPC server; selects gRPC mode.
         model: the `model` field (REST) or `model_name` (gRPC).
         concurrency: most requests in flight at once (>= 1).
@@ -47,6 +50,7 @@ class LoadConfig:
         seed: seeds the arrival times, so runs are repeatable.
         duration: if set, no request is sent after this many seconds of the timed run (the
             ones in flight finish); requests not sent are left out of the result.
+        query: the query of rerank requests.
     """
 
     api_url: str = "http://localhost:8000/v3/embeddings"
@@ -59,6 +63,7 @@ class LoadConfig:
     warmup: int = 0
     seed: int = 0
     duration: float | None = None
+    query: str = "what is the capital of france?"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +107,8 @@ def encode_requests(batches: Sequence[Sequence[str]], config: LoadConfig) -> lis
     """Pre-encode every request body for the transport `config` selects."""
     if config.grpc_url:
         return [encode_kserve(batch, config.model) for batch in batches]
+    if is_rerank_url(config.api_url):
+        return [encode_rerank(batch, config.model, config.query) for batch in batches]
     return [encode_openai(batch, config.model, config.encoding_format) for batch in batches]
 
 

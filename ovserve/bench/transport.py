@@ -49,6 +49,17 @@ def encode_openai(texts: Sequence[str], model: str, encoding_format: str) -> byt
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def encode_rerank(texts: Sequence[str], model: str, query: str) -> bytes:
+    """The JSON body of `POST /v3/rerank` ranking `texts` against `query` (Cohere's shape)."""
+    payload = {"model": model, "query": query, "documents": list(texts)}
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def is_rerank_url(url: str) -> bool:
+    """True for a Cohere rerank route (`…/rerank`), as OVMS's benchmark client's `ovms_rerank`."""
+    return url.split("?", 1)[0].rstrip("/").endswith("/rerank")
+
+
 def encode_kserve(texts: Sequence[str], model: str) -> bytes:
     """A serialized KServe v2 `ModelInferRequest`: one BYTES tensor `input` of shape [n] in
     `raw_input_contents` (each element prefixed by its 4-byte little-endian length)."""
@@ -67,10 +78,11 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def skim_openai(body: bytes, documents: int) -> Outcome:
-    """Check an OpenAI embeddings answer without decoding its vectors.
+    """Check an OpenAI embeddings (or Cohere rerank) answer without decoding its vectors.
 
-    Counts items by their `"index"` keys (one per embedding) and reads `usage.prompt_tokens`
-    from the small `usage` object near the end; only when that fails is the whole body parsed.
+    Counts items by their `"index"` keys (one per embedding, or per ranked document) and reads
+    `usage.prompt_tokens` from the small `usage` object near the end; only when that fails is
+    the whole body parsed.
     """
     items = body.count(b'"index"')
     if items != documents:

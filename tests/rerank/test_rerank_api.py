@@ -287,3 +287,29 @@ async def test_concurrent_requests_are_merged_and_score_as_alone(server: Server)
     for i, response in enumerate(together):
         got = scores_of(response.json(), 20)
         assert np.max(np.abs(got - alone[i % len(queries)])) <= F32_BOUND
+
+
+async def test_ovserve_bench_sends_rerank_requests_to_a_rerank_url(server: Server, tmp_path: Path) -> None:
+    from ovserve.bench.cli import main
+
+    report = tmp_path / "bench.json"
+    url = f"http://127.0.0.1:{server.rest_port}/v3/rerank"
+    argv = [
+        "--api_url",
+        url,
+        "--model",
+        RERANK,
+        "--limit",
+        "64",
+        "--batch_size",
+        "32",
+        "--synthetic_length",
+        "20",
+    ]
+    code = await asyncio.to_thread(
+        main, [*argv, "--concurrency", "2", "--no_progress", "--json", str(report)]
+    )
+    assert code == 0
+    results = json.loads(report.read_text())["results"]
+    assert (results["documents"], results["documents_ok"], results["requests"]) == (64, 64, 2)
+    assert results["tokens"] > 64 * 20
