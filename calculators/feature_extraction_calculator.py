@@ -156,6 +156,18 @@ def make_extraction(
     )
 
 
+def input_batch(ctx: CalculatorContext) -> TokenBatch:
+    """The run's `INPUT_IDS` / `ATTENTION_MASK` / `TOKEN_TYPE_IDS` streams as int64 (types zero
+    when not connected); shared by every node that feeds a model these ports."""
+    ids = np.asarray(ctx.get(INPUT_IDS), dtype=np.int64)
+    types = np.asarray(ctx.get(TOKEN_TYPE_IDS), dtype=np.int64) if ctx.has(TOKEN_TYPE_IDS) else None
+    return TokenBatch(
+        input_ids=ids,
+        attention_mask=np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64),
+        token_type_ids=types if types is not None else np.zeros_like(ids),
+    )
+
+
 @register_calculator
 class FeatureExtractionCalculator(Calculator):
     """Runs the embeddings model for one request, merged with concurrent ones when batching."""
@@ -174,12 +186,4 @@ class FeatureExtractionCalculator(Calculator):
 
     def process(self, ctx: CalculatorContext) -> None:
         state: Extraction = ctx.node_state
-        ids = np.asarray(ctx.get(INPUT_IDS), dtype=np.int64)
-        mask = np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64)
-        types = np.asarray(ctx.get(TOKEN_TYPE_IDS), dtype=np.int64) if ctx.has(TOKEN_TYPE_IDS) else None
-        batch = TokenBatch(
-            input_ids=ids,
-            attention_mask=mask,
-            token_type_ids=types if types is not None else np.zeros_like(ids),
-        )
-        ctx.set(HIDDEN_STATES, state.run(batch))
+        ctx.set(HIDDEN_STATES, state.run(input_batch(ctx)))

@@ -26,9 +26,15 @@ rows back. The compiled model's precision is read back and logged at load.
 
 from __future__ import annotations
 
-import numpy as np
-
-from calculators.feature_extraction_calculator import Extraction, make_extraction
+from calculators.feature_extraction_calculator import (
+    ATTENTION_MASK,
+    INPUT_IDS,
+    MODEL,
+    TOKEN_TYPE_IDS,
+    Extraction,
+    input_batch,
+    make_extraction,
+)
 from ovserve._proto.ovserve.calculators.sequence_classification_calculator_pb2 import (
     SequenceClassificationCalculatorOptions,
 )
@@ -38,19 +44,12 @@ from ovserve.graph import (
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
-    Input,
-    InputSidePacket,
-    LoadedModel,
     Output,
     register_calculator,
 )
-from ovserve.graph.formats.arrays import Float32Array, Int64Array
-from ovserve.graph.formats.tokens import TokenBatch
+from ovserve.graph.formats.arrays import Float32Array
 
-MODEL = InputSidePacket[LoadedModel]("MODEL")
-INPUT_IDS = Input[Int64Array]("INPUT_IDS")
-ATTENTION_MASK = Input[Int64Array]("ATTENTION_MASK")
-TOKEN_TYPE_IDS = Input[Int64Array]("TOKEN_TYPE_IDS", optional=True)
+# MODEL, INPUT_IDS, ATTENTION_MASK and TOKEN_TYPE_IDS are FeatureExtractionCalculator's ports.
 LOGITS = Output[Float32Array]("LOGITS")
 
 
@@ -72,14 +71,4 @@ class SequenceClassificationCalculator(Calculator):
 
     def process(self, ctx: CalculatorContext) -> None:
         state: Extraction = ctx.node_state
-        ids = np.asarray(ctx.get(INPUT_IDS), dtype=np.int64)
-        batch = TokenBatch(
-            input_ids=ids,
-            attention_mask=np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64),
-            token_type_ids=(
-                np.asarray(ctx.get(TOKEN_TYPE_IDS), dtype=np.int64)
-                if ctx.has(TOKEN_TYPE_IDS)
-                else np.zeros_like(ids)
-            ),
-        )
-        ctx.set(LOGITS, state.run(batch))
+        ctx.set(LOGITS, state.run(input_batch(ctx)))
