@@ -47,7 +47,13 @@ from ovserve.models.manager import LoadedModelVersion
 from ovserve.models.serving import model_metadata_of, run_model
 from ovserve.names import ModelNames
 from ovserve.repository import ServedView
-from ovserve.rerank_contract import is_rerank_graph, rerank_metadata, rerank_request_of, rerank_response
+from ovserve.rerank_contract import (
+    document_count,
+    is_rerank_graph,
+    rerank_metadata,
+    rerank_request_of,
+    rerank_response,
+)
 from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
     EmbeddingsInput,
@@ -399,13 +405,17 @@ class DataPlane:
 
     async def infer(self, request: InferRequest | DeferredInfer) -> InferResponse:
         """Admit one KServe request (a `DeferredInfer` is decoded once admitted), check its
-        document count (BYTES elements) against the limit per request, then run it as
-        `_infer` does. Raises as `_infer`, and as `embeddings` for admission.
+        document count (BYTES elements; a rerank graph's `documents` only) against the limit
+        per request, then run it as `_infer` does. Raises as `_infer`, and as `embeddings` for
+        admission.
         """
 
         async def work() -> InferResponse:
             decoded = request if isinstance(request, InferRequest) else await request.decode()
-            self.guard.check_inputs(sum(t.data.size for t in decoded.inputs if t.datatype == "BYTES"))
+            if self.is_rerank_graph(decoded.model):
+                self.guard.check_inputs(document_count(decoded))
+            else:
+                self.guard.check_inputs(sum(t.data.size for t in decoded.inputs if t.datatype == "BYTES"))
             return await self._infer(decoded)
 
         return await self.guard.run(request.model, work)

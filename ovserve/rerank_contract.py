@@ -50,6 +50,12 @@ def rerank_metadata(name: str) -> ModelMetadata:
     )
 
 
+def document_count(request: InferRequest) -> int:
+    """The documents a KServe request to a rerank graph carries: what `--max_inputs_per_request`
+    counts, as for `/v3/rerank` (the query is not a document)."""
+    return sum(t.data.size for t in request.inputs if t.name == DOCUMENTS_INPUT and t.datatype == "BYTES")
+
+
 def rerank_request_of(request: InferRequest) -> RerankRequest:
     """The rerank request a KServe request to a rerank graph stands for.
 

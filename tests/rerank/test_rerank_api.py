@@ -21,6 +21,7 @@ import pytest_asyncio
 import requests
 
 from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
+from ovserve.config import RequestLimits
 from ovserve.graph.runner import Graph
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
@@ -313,3 +314,20 @@ async def test_ovserve_bench_sends_rerank_requests_to_a_rerank_url(server: Serve
     results = json.loads(report.read_text())["results"]
     assert (results["documents"], results["documents_ok"], results["requests"]) == (64, 64, 2)
     assert results["tokens"] > 64 * 20
+
+
+async def test_the_inputs_per_request_limit_counts_documents_not_the_query() -> None:
+    """`--max_inputs_per_request` bounds documents on every route; a KServe request's `query`
+    tensor is not one of them."""
+    limits = RequestLimits(max_inputs_per_request=3)
+    async with running_server(rerank_workspace("bert", "flat"), limits=limits) as limited:
+        three, four = list(DOCUMENTS[:3]), list(DOCUMENTS[:4])
+        for path, body in (
+            ("/v3/rerank", lambda docs: {"model": RERANK, "query": QUERY, "documents": docs}),
+            (f"/v2/models/{RERANK}/infer", lambda docs: kserve_body(QUERY, docs)),
+        ):
+            accepted = await post(limited, path, body(three))
+            assert accepted.status_code == 200, (path, accepted.text)
+            refused = await post(limited, path, body(four))
+            assert refused.status_code == 400, (path, refused.text)
+            assert "request has 4 inputs, more than the limit of 3 per request" in refused.text
