@@ -14,7 +14,9 @@ Example config:
 Score of row i: `activation(logits[i, label])`. SIGMOID is what sentence-transformers'
 `CrossEncoder.predict` applies to one-label models; it is computed in float64 and stored as
 float32, so it equals the reference to float32 rounding for any logit (no overflow for large
-negative logits). `label` unset means column 0 and requires exactly one column.
+negative logits). `label` unset means column 0 and requires exactly one column, unless
+`ovms_label_rule` (set by OVMS's rerank forms) picks column 1 of a model with more columns, as
+OVMS does.
 """
 
 from __future__ import annotations
@@ -42,16 +44,20 @@ LOGITS = Input[npt.NDArray[np.floating]]("LOGITS")
 SCORES = Output[Float32Array]("SCORES")
 
 
-def relevance_scores(logits: npt.NDArray[np.floating], *, label: int | None, sigmoid: bool) -> Float32Array:
+def relevance_scores(
+    logits: npt.NDArray[np.floating], *, label: int | None, sigmoid: bool, ovms_rule: bool = False
+) -> Float32Array:
     """The scores of a `[N, L]` logits matrix (see the module doc).
 
     Raises:
-        InternalError: `logits` is not 2-D, `label` is unset for a model with L != 1, or
-            `label` >= L (the graph does not fit its model).
+        InternalError: `logits` is not 2-D, `label` is unset for a model with L != 1 (without
+            `ovms_rule`), or `label` >= L (the graph does not fit its model).
     """
     if logits.ndim != 2:
         raise InternalError(f"RelevanceScoreCalculator: logits must be [N, labels], got shape {logits.shape}")
     labels = logits.shape[1]
+    if label is None and ovms_rule:
+        label = 0 if labels == 1 else 1
     if label is None:
         if labels != 1:
             raise InternalError(
@@ -83,8 +89,10 @@ class RelevanceScoreCalculator(Calculator):
         if options.activation not in RelevanceScoreCalculatorOptions.Activation.values():
             raise ConfigError(f"{lc.node_name}: unknown activation {options.activation}")
         label = options.label if options.HasField("label") else None
-        lc.node_state = (label, options.activation == RelevanceScoreCalculatorOptions.SIGMOID)
+        sigmoid = options.activation == RelevanceScoreCalculatorOptions.SIGMOID
+        lc.node_state = (label, sigmoid, options.ovms_label_rule)
 
     def process(self, ctx: CalculatorContext) -> None:
-        label, sigmoid = ctx.node_state
-        ctx.set(SCORES, relevance_scores(ctx.get(LOGITS), label=label, sigmoid=sigmoid))
+        label, sigmoid, ovms_rule = ctx.node_state
+        scores = relevance_scores(ctx.get(LOGITS), label=label, sigmoid=sigmoid, ovms_rule=ovms_rule)
+        ctx.set(SCORES, scores)

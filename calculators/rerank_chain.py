@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from calculators.embeddings_chain import make_node
 from ovserve._proto.ovserve.calculators.pair_tokenizer_calculator_pb2 import PairTokenizerCalculatorOptions
+from ovserve._proto.ovserve.calculators.relevance_score_calculator_pb2 import (
+    RelevanceScoreCalculatorOptions,
+)
 from ovserve._proto.ovserve.calculators.rerank_request_calculator_pb2 import RerankRequestCalculatorOptions
 from ovserve.errors import ConfigError
 from ovserve.graph import ExpandContext, NodeConfig
@@ -88,7 +91,12 @@ def rerank_chain(spec: RerankSpec, ec: ExpandContext) -> list[NodeConfig]:
             outputs=[f"LOGITS:{logits}"],
             side_inputs=[model],
         ),
-        make_node("RelevanceScoreCalculator", inputs=[f"LOGITS:{logits}"], outputs=[f"SCORES:{scores}"]),
+        make_node(
+            "RelevanceScoreCalculator",
+            inputs=[f"LOGITS:{logits}"],
+            outputs=[f"SCORES:{scores}"],
+            options=RelevanceScoreCalculatorOptions(ovms_label_rule=True),
+        ),
         make_node(
             "RerankResponseCalculator",
             inputs=[f"RERANK_REQUEST:{request}", f"SCORES:{scores}", f"PROMPT_TOKENS:{tokens}"],

@@ -44,6 +44,11 @@ def test_node_options() -> None:
         np.testing.assert_allclose(one, 1 / (1 + np.exp([-0.5, -3.0])), rtol=1e-6)
         with pytest.raises(InternalError, match="has 2 labels; set `label`"):
             runner.run(LOGITS=logits)
+    with CalculatorRunner(NODE % "ovms_label_rule: true") as runner:  # OVMS's forms: column 1 of many
+        np.testing.assert_allclose(run(runner, logits), 1 / (1 + np.exp([2.0, -1.0])), rtol=1e-6)
+        np.testing.assert_allclose(run(runner, logits[:, :1]), 1 / (1 + np.exp([-0.5, -3.0])), rtol=1e-6)
+    with CalculatorRunner(NODE % "ovms_label_rule: true label: 0") as runner:  # label wins
+        np.testing.assert_allclose(run(runner, logits), 1 / (1 + np.exp([-0.5, -3.0])), rtol=1e-6)
 
 
 @pytest.mark.parametrize(

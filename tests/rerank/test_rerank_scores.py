@@ -62,3 +62,6 @@ async def test_scores_equal_cross_encoder_predict(model: str, form: str, tmp_pat
             assert np.max(np.abs(got - want)) <= F32_BOUND, (query[:20], got - want)
         # Scores differ between documents (random weights, wide init): the order is meaningful.
         assert np.ptp(want) > 0.05
+        # OVMS's forms score a many-label model by column 1, as OVMS; the native graph refuses one.
+        (score,) = (node for node in graph.validated.nodes if node.calculator == "RelevanceScoreCalculator")
+        assert getattr(score.options, "ovms_label_rule", False) == (form != "native")

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4ovserve/calculators/relevance_score_calculator.proto\x12\x13ovserve.calculators\"\xb9\x01\n\x1fRelevanceScoreCalculatorOptions\x12S\n\nactivation\x18\x01 \x01(\x0e\x32?.ovserve.calculators.RelevanceScoreCalculatorOptions.Activation\x12\x12\n\x05label\x18\x02 \x01(\rH\x00\x88\x01\x01\"#\n\nActivation\x12\x0b\n\x07SIGMOID\x10\x00\x12\x08\n\x04NONE\x10\x01\x42\x08\n\x06_labelb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n4ovserve/calculators/relevance_score_calculator.proto\x12\x13ovserve.calculators\"\xd2\x01\n\x1fRelevanceScoreCalculatorOptions\x12S\n\nactivation\x18\x01 \x01(\x0e\x32?.ovserve.calculators.RelevanceScoreCalculatorOptions.Activation\x12\x12\n\x05label\x18\x02 \x01(\rH\x00\x88\x01\x01\x12\x17\n\x0fovms_label_rule\x18\x03 \x01(\x08\"#\n\nActivation\x12\x0b\n\x07SIGMOID\x10\x00\x12\x08\n\x04NONE\x10\x01\x42\x08\n\x06_labelb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,7 +32,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ovserve._proto.ovserve.calc
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_RELEVANCESCORECALCULATOROPTIONS']._serialized_start=78
-  _globals['_RELEVANCESCORECALCULATOROPTIONS']._serialized_end=263
-  _globals['_RELEVANCESCORECALCULATOROPTIONS_ACTIVATION']._serialized_start=218
-  _globals['_RELEVANCESCORECALCULATOROPTIONS_ACTIVATION']._serialized_end=253
+  _globals['_RELEVANCESCORECALCULATOROPTIONS']._serialized_end=288
+  _globals['_RELEVANCESCORECALCULATOROPTIONS_ACTIVATION']._serialized_start=243
+  _globals['_RELEVANCESCORECALCULATOROPTIONS_ACTIVATION']._serialized_end=278
 # @@protoc_insertion_point(module_scope)
