@@ -7,7 +7,7 @@ For each variant a fresh `python -m ovserve` serves a copy of the cached export 
 512) while `--clients` clients send `--requests` single-text requests of 1-512 random tokens
 (the same texts for every variant); VmRSS is sampled every 0.25 s. Variants:
 
-* `default`: batching with the server defaults (buckets of `pad_to_multiple_of` 32);
+* `default`: batching with the server defaults (buckets of `pad_to_multiple_of` 16);
 * `padN`: `BatchSettings.pad_to_multiple_of` N (0: no padding);
 * `cacheN`: `CPU_RUNTIME_CACHE_CAPACITY=N` added to the embeddings model's plugin_config;
 * `off`: batching off (one inference per request);

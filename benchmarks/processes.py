@@ -148,13 +148,16 @@ class RssSampler:
             await asyncio.sleep(self.interval)
 
 
-def ovserve_server(config_path: Path, log: Path, *, grpc: bool) -> tuple[ServerProcess, int, int | None]:
-    """`python -m ovserve` on free ports (REST, and gRPC when `grpc`); workspace watching off,
-    so the file poller costs nothing during measurements. Returns (server, rest, grpc port)."""
+def ovserve_server(
+    config_path: Path, log: Path, *, grpc: bool, flags: Sequence[str] = ()
+) -> tuple[ServerProcess, int, int | None]:
+    """`python -m ovserve` on free ports (REST, and gRPC when `grpc`) with `flags` added;
+    workspace watching off, so the file poller costs nothing during measurements. Returns
+    (server, rest, grpc port)."""
     rest = free_port()
     grpc_port = free_port() if grpc else None
     command = [sys.executable, "-m", "ovserve", "--config_path", str(config_path), "--rest_port", str(rest)]
-    command += ["--file_system_poll_wait_seconds", "0"]
+    command += ["--file_system_poll_wait_seconds", "0", *flags]
     if grpc_port is not None:
         command += ["--port", str(grpc_port)]
     ready = f"http://127.0.0.1:{rest}/v2/health/ready"

@@ -1,6 +1,7 @@
 """Rerank workload R1: ovserve's `/v3/rerank` against raw OpenVINO on the same model, in one run.
 
     .venv/bin/python benchmarks/rerank_bench.py [--quick] [--weight-format fp32|int8]
+        [--pad_to_multiple_of N]
 
 R1 is one query against 32 documents of ~128 tokens per request. The model has the size of
 `cross-encoder/ms-marco-MiniLM-L-6-v2` (BERT, 6 layers, hidden 384): the default model's
@@ -134,9 +135,12 @@ def raw_round(compiled: ov.CompiledModel, inputs: dict[str, np.ndarray], seconds
     return sum(counts) / (time.perf_counter() - begin)
 
 
-async def ovserve_round(port: int, pid: int, documents: list[str], seconds: float) -> tuple[float, float]:
-    """(documents per second, server CPU ms per request) under `CONCURRENCY` clients."""
-    requests = max(8, int(seconds * 40))
+async def ovserve_round(
+    port: int, pid: int, documents: list[str], seconds: float, rate: float
+) -> tuple[float, float]:
+    """(documents per second, server CPU ms per request) under `CONCURRENCY` clients, for about
+    `seconds` at `rate` documents per second (raw's: the round lasts about as long as raw's)."""
+    requests = max(4 * CONCURRENCY, round(seconds * rate / len(documents)))
     config = LoadConfig(
         api_url=f"http://127.0.0.1:{port}/v3/rerank", model=GRAPH, concurrency=CONCURRENCY, query=QUERY
     )
@@ -169,7 +173,9 @@ async def run(args: argparse.Namespace) -> int:
     served: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="ovserve-rerank-bench-") as tmp:
         workspace = copy_workspace(config, Path(tmp) / "workspace")
-        server, port, _ = ovserve_server(workspace, Path(tmp) / "ovserve.log", grpc=False)
+        pad = args.pad_to_multiple_of
+        flags = [] if pad is None else ["--pad_to_multiple_of", str(pad)]
+        server, port, _ = ovserve_server(workspace, Path(tmp) / "ovserve.log", grpc=False, flags=flags)
         async with server:
             for step in ("raw", "ovserve", "ovserve", "raw"):  # ABBA
                 if step == "raw":
@@ -179,7 +185,8 @@ async def run(args: argparse.Namespace) -> int:
                     raw.append(max(rounds))
                     print(f"  raw: {raw[-1]:.1f} documents/s", flush=True)
                 else:
-                    served.append(await ovserve_round(port, server.pid, documents, seconds))
+                    rate = raw[-1]
+                    served.append(await ovserve_round(port, server.pid, documents, seconds, rate))
                     print(
                         f"  ovserve: {served[-1][0]:.1f} documents/s, {served[-1][1]:.1f} ms CPU/request",
                         flush=True,
@@ -203,6 +210,9 @@ def main() -> int:
     p = argparse.ArgumentParser(description="rerank R1: ovserve /v3/rerank vs raw OpenVINO (ABBA)")
     p.add_argument("--quick", action="store_true", help="4 s rounds instead of 12 s")
     p.add_argument("--weight-format", choices=("fp32", "int8"), default="fp32")
+    p.add_argument(
+        "--pad_to_multiple_of", type=int, help="the server's length buckets (default: the server's default)"
+    )
     return asyncio.run(run(p.parse_args()))
 
 

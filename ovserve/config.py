@@ -87,7 +87,7 @@ class ServerConfig:
     """Merge concurrent embeddings requests per model (`calculators.batching`); graphs may override."""
     max_batch_size: int = 64
     max_batch_tokens: int = 8192
-    pad_to_multiple_of: int = 32
+    pad_to_multiple_of: int = 16
     embedding_cache_mib: int = 0
     """MiB of vectors each embeddings graph of an OVMS form keeps for repeated documents; 0: none."""
     limits: RequestLimits = field(default_factory=RequestLimits)
