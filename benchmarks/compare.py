@@ -39,6 +39,7 @@ from machine import cpu_line, grpc_unavailable, load_average  # noqa: E402
 from processes import ServerProcess, baseline_server, cpu_seconds, ovserve_server  # noqa: E402
 from raw_model import RawEmbedder, graph_files, precision_properties  # noqa: E402
 from raw_runs import RawFigure, best_latency, best_throughput  # noqa: E402
+from rerank_bench import R1Result, measure_r1  # noqa: E402
 from table import Row, render  # noqa: E402
 from workloads import WORKLOADS, Workload, score, server_row, verdicts  # noqa: E402
 
@@ -113,6 +114,26 @@ def better_raw(w: Workload, a: RawFigure | None, b: RawFigure) -> RawFigure:
     if w.latency:
         return a if a.p50_ms <= b.p50_ms else b
     return a if a.tokens_per_second >= b.tokens_per_second else b
+
+
+def r1_rows(r1: R1Result) -> list[Row]:
+    """The rerank workload's rows: raw (the bound) and ovserve REST `/v3/rerank`."""
+    label = f"R1 1 query x 32 docs ({r1.pair_tokens}-token pairs)"
+    raw = Row(workload=label, system="raw OpenVINO", figure=r1.raw_documents_per_second, unit="docs/s")
+    raw.ratio, raw.verdict, raw.cpu_ms, raw.note = 1.0, "reference", r1.raw_cpu_ms, "pre-tokenized pairs"
+    served = Row(
+        workload=label,
+        system="ovserve REST",
+        figure=r1.documents_per_second,
+        unit="docs/s",
+        ratio=r1.ratio,
+        target=">= 0.90x raw",
+        verdict="pass" if r1.meets else f"short: {r1.ratio:.2f}x",
+        cpu_ms=r1.cpu_ms,
+        overhead_ms=r1.cpu_ms - r1.raw_cpu_ms,
+        note=f"fp32 cross-encoder, {r1.precision}",
+    )
+    return [raw, served]
 
 
 def _url(port: int) -> str:
@@ -211,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--workloads",
         default="W1,W2,W3,W4",
-        help="comma-separated subset of W1-W4 to run (default: all)",
+        help="comma-separated subset of W1-W4 and R1 (rerank, rerank_bench.py) to run (default: W1-W4)",
     )
     p.add_argument("--skip-m1", action="store_true", help="do not run M1 (short targeted runs)")
     p.add_argument("--encoding-format", choices=("float", "base64"), default="float")
@@ -228,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="also write every row as JSON")
     args = p.parse_args(argv)
     args.workloads = [name.strip().upper() for name in args.workloads.split(",") if name.strip()]
+    rerank = "R1" in args.workloads
+    args.workloads = [name for name in args.workloads if name != "R1"]
     unknown = set(args.workloads) - {w.name for w in WORKLOADS}
     if unknown:
         p.error(f"unknown workloads: {sorted(unknown)}")
@@ -248,9 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         texts = {
             w.name: synthetic_documents(max(256, w.raw_batch, w.texts), w.tokens, seed=8) for w in WORKLOADS
         }
-        rows, raw, precision = asyncio.run(run_workloads(args, workspace, texts))
-        print(precision, flush=True)
-        table = verdicts(rows, raw)
+        table: list[Row] = []
+        precision = ""
+        if args.workloads:
+            rows, raw, precision = asyncio.run(run_workloads(args, workspace, texts))
+            print(precision, flush=True)
+            table = verdicts(rows, raw)
+        if rerank:  # its own fp32 cross-encoder export, whatever --weight-format says
+            table += r1_rows(asyncio.run(measure_r1("fp32", quick=args.quick)))
         if not args.skip_m1:
             m1_requests = args.m1_requests or (200 if args.quick else 10_000)
             m1 = run_m1(workspace, m1_requests, Path(args.logs), args.encoding_format, args.m1_max_seconds)

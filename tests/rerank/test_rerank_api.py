@@ -322,10 +322,13 @@ async def test_the_inputs_per_request_limit_counts_documents_not_the_query() -> 
     limits = RequestLimits(max_inputs_per_request=3)
     async with running_server(rerank_workspace("bert", "flat"), limits=limits) as limited:
         three, four = list(DOCUMENTS[:3]), list(DOCUMENTS[:4])
-        for path, body in (
-            ("/v3/rerank", lambda docs: {"model": RERANK, "query": QUERY, "documents": docs}),
-            (f"/v2/models/{RERANK}/infer", lambda docs: kserve_body(QUERY, docs)),
-        ):
+        for path in ("/v3/rerank", f"/v2/models/{RERANK}/infer"):
+
+            def body(documents: list[str], path: str = path) -> dict[str, Any]:
+                if path == "/v3/rerank":
+                    return {"model": RERANK, "query": QUERY, "documents": documents}
+                return kserve_body(QUERY, documents)
+
             accepted = await post(limited, path, body(three))
             assert accepted.status_code == 200, (path, accepted.text)
             refused = await post(limited, path, body(four))
