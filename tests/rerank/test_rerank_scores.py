@@ -11,6 +11,7 @@ plugin_config on every CPU kind.
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +66,22 @@ async def test_scores_equal_cross_encoder_predict(model: str, form: str, tmp_pat
         # OVMS's forms score a many-label model by column 1, as OVMS; the native graph refuses one.
         (score,) = (node for node in graph.validated.nodes if node.calculator == "RelevanceScoreCalculator")
         assert getattr(score.options, "ovms_label_rule", False) == (form != "native")
+
+
+async def test_an_export_without_our_pair_layout_scores_in_ovms_layout(tmp_path: Path) -> None:
+    """A tree exported by OVMS's own `export_model.py rerank_ov` records no pair layout; the pair
+    tokenizer then lays pairs out as OVMS does, `bos q eos sep d eos` from the tokenizer's special
+    ids, which for XLM-R (OVMS's demo model, bge-reranker, is one) is the model's own layout."""
+    config = workspace("xlm-roberta", "flat", tmp_path)
+    stripped = 0
+    for xml in config.parent.rglob("openvino_*.xml"):
+        text = xml.read_text(encoding="utf-8")
+        kept = re.sub(r"\s*<ovserve_pair_template value=\"[^\"]*\" />", "", text)
+        stripped += text != kept
+        xml.write_text(kept, encoding="utf-8")
+    assert stripped == 2  # the tokenizer's and the model's copy
+    async with running_server(config) as server:
+        for query in (QUERY, LONG_QUERY):
+            got = await rerank(server, "xlm-roberta", query, DOCUMENTS)
+            want = reference_scores("xlm-roberta", query, DOCUMENTS)
+            assert np.max(np.abs(got - want)) <= F32_BOUND, (query[:20], got - want)
