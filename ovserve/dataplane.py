@@ -412,7 +412,7 @@ class DataPlane:
 
         async def work() -> InferResponse:
             decoded = request if isinstance(request, InferRequest) else await request.decode()
-            if self.is_rerank_graph(decoded.model):
+            if self.is_graph(decoded.model) and self.is_rerank_graph(decoded.model):
                 self.guard.check_inputs(document_count(decoded))
             else:
                 self.guard.check_inputs(sum(t.data.size for t in decoded.inputs if t.datatype == "BYTES"))
