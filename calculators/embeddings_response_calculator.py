@@ -17,10 +17,12 @@ On a tokenize run only `TOKENS` has a packet, and the `TokenizeResult` is passed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     Input,
@@ -38,14 +40,21 @@ RESPONSE = Output[EmbeddingsResult | TokenizeResult]("RESPONSE_PAYLOAD")
 
 
 @register_calculator
-class EmbeddingsResponseCalculator(Calculator):
-    """Packs one request's result."""
+class EmbeddingsResponseCalculator(BatchCalculator):
+    """Packs each run's result."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(EMBEDDINGS, PROMPT_TOKENS, TOKENS, RESPONSE)
+        cc.process_in_batches()
 
-    def process(self, ctx: CalculatorContext) -> None:
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            cls._pack(ctx)
+
+    @staticmethod
+    def _pack(ctx: CalculatorContext) -> None:
         if ctx.has(TOKENS):
             ctx.set(RESPONSE, ctx.get(TOKENS))
             return

@@ -17,10 +17,12 @@ every graph form keeps the same node chain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from calculators.vectors import l2_normalize
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -35,19 +37,22 @@ EMBEDDINGS_OUT = Output[Float32Array]("EMBEDDINGS")
 
 
 @register_calculator
-class NormalizeCalculator(Calculator):
-    """Normalises one request's vectors (or passes them through when disabled)."""
+class NormalizeCalculator(BatchCalculator):
+    """Normalises each run's vectors (or passes them through when disabled)."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(EMBEDDINGS_IN, EMBEDDINGS_OUT)
         cc.set_options(NormalizeCalculatorOptions)
+        cc.process_in_batches()
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
         options = lc.options(NormalizeCalculatorOptions)
         lc.node_state = options.enabled if options.HasField("enabled") else True
 
-    def process(self, ctx: CalculatorContext) -> None:
-        vectors = ctx.get(EMBEDDINGS_IN)
-        ctx.set(EMBEDDINGS_OUT, l2_normalize(vectors) if ctx.node_state else vectors)
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            vectors = ctx.get(EMBEDDINGS_IN)
+            ctx.set(EMBEDDINGS_OUT, l2_normalize(vectors) if ctx.node_state else vectors)

@@ -22,6 +22,7 @@ as OVMS). An unsupported `1_Pooling` mode fails the graph at load.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
@@ -30,7 +31,7 @@ from calculators import model_facts
 from calculators.vectors import PoolingMode, pool
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -65,20 +66,24 @@ def resolve_mode(options: PoolingCalculatorOptions, model: LoadedModel | None, *
 
 
 @register_calculator
-class PoolingCalculator(Calculator):
-    """Pools one request's hidden states; see the module docstring."""
+class PoolingCalculator(BatchCalculator):
+    """Pools each run's hidden states (concurrent runs in one call); see the module docstring."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(MODEL, HIDDEN_STATES, ATTENTION_MASK, EMBEDDINGS)
         cc.set_options(PoolingCalculatorOptions)
+        cc.process_in_batches()
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
         model = lc.side(MODEL) if MODEL.tag in lc.side_packets else None
         lc.node_state = resolve_mode(lc.options(PoolingCalculatorOptions), model, where=lc.node_name)
 
-    def process(self, ctx: CalculatorContext) -> None:
-        mode: PoolingMode = ctx.node_state
-        mask = np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64)
-        ctx.set(EMBEDDINGS, pool(ctx.get(HIDDEN_STATES), mask, mode))
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        # Row by row as each run came: a run's vectors never depend on the other runs'.
+        for ctx in contexts:
+            mode: PoolingMode = ctx.node_state
+            mask = np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64)
+            ctx.set(EMBEDDINGS, pool(ctx.get(HIDDEN_STATES), mask, mode))

@@ -21,6 +21,8 @@ OVMS does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -29,7 +31,7 @@ from ovserve._proto.ovserve.calculators.relevance_score_calculator_pb2 import (
 )
 from ovserve.errors import ConfigError, InternalError
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -75,13 +77,14 @@ def relevance_scores(
 
 
 @register_calculator
-class RelevanceScoreCalculator(Calculator):
-    """Scores one request's (query, document) pairs from their logits."""
+class RelevanceScoreCalculator(BatchCalculator):
+    """Scores each run's (query, document) pairs from their logits."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(LOGITS, SCORES)
         cc.set_options(RelevanceScoreCalculatorOptions)
+        cc.process_in_batches()
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
@@ -92,7 +95,9 @@ class RelevanceScoreCalculator(Calculator):
         sigmoid = options.activation == RelevanceScoreCalculatorOptions.SIGMOID
         lc.node_state = (label, sigmoid, options.ovms_label_rule)
 
-    def process(self, ctx: CalculatorContext) -> None:
-        label, sigmoid, ovms_rule = ctx.node_state
-        scores = relevance_scores(ctx.get(LOGITS), label=label, sigmoid=sigmoid, ovms_rule=ovms_rule)
-        ctx.set(SCORES, scores)
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            label, sigmoid, ovms_rule = ctx.node_state
+            scores = relevance_scores(ctx.get(LOGITS), label=label, sigmoid=sigmoid, ovms_rule=ovms_rule)
+            ctx.set(SCORES, scores)

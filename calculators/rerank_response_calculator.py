@@ -18,9 +18,11 @@ is the front end's job.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ovserve.errors import InternalError
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     Input,
@@ -37,15 +39,18 @@ RESPONSE = Output[RerankResult]("RESPONSE_PAYLOAD")
 
 
 @register_calculator
-class RerankResponseCalculator(Calculator):
-    """Ranks one request's documents by their scores."""
+class RerankResponseCalculator(BatchCalculator):
+    """Ranks each run's documents by their scores."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(RERANK_REQUEST, SCORES, PROMPT_TOKENS, RESPONSE)
+        cc.process_in_batches()
 
-    def process(self, ctx: CalculatorContext) -> None:
-        request, scores = ctx.get(RERANK_REQUEST), ctx.get(SCORES)
-        if len(scores) != len(request.documents):
-            raise InternalError(f"{len(scores)} scores for {len(request.documents)} documents")
-        ctx.set(RESPONSE, rank(request, scores, ctx.get(PROMPT_TOKENS)))
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            request, scores = ctx.get(RERANK_REQUEST), ctx.get(SCORES)
+            if len(scores) != len(request.documents):
+                raise InternalError(f"{len(scores)} scores for {len(request.documents)} documents")
+            ctx.set(RESPONSE, rank(request, scores, ctx.get(PROMPT_TOKENS)))

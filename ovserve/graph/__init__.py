@@ -2,8 +2,8 @@
 
 Public API (see `ovserve.graph.calculator` for the calculator spec):
 
-* Writing calculators: `Calculator`, `ResourceCalculator`, `Subgraph`, `CalculatorContract`,
-  `CalculatorContext`, `GraphLoadContext`, `ExpandContext`, ports (`Input`, `Output`,
+* Writing calculators: `Calculator`, `BatchCalculator`, `ResourceCalculator`, `Subgraph`,
+  `CalculatorContract`, `CalculatorContext`, `GraphLoadContext`, `ExpandContext`, ports (`Input`, `Output`,
   `InputSidePacket`, `OutputSidePacket`), `register_calculator`, `CalculatorRegistry`,
   `default_registry`.
 * What the server provides: `ModelResolver`, `LoadedModel`, graph services (`GraphServices`
@@ -20,6 +20,7 @@ This package imports neither aiohttp nor grpc (tests/test_layering.py).
 from __future__ import annotations
 
 from ovserve.graph.calculator import (
+    BatchCalculator,
     Calculator,
     CalculatorContext,
     CalculatorContract,
@@ -55,6 +56,7 @@ from ovserve.graph.validation import ValidatedGraph, validate_graph
 __all__ = [
     "BATCHING",
     "EMBEDDING_CACHE_MIB",
+    "BatchCalculator",
     "BatchSettings",
     "CacheCounts",
     "Calculator",

@@ -35,6 +35,15 @@ worker thread — never on the event loop; runs of the same graph happen concurr
    Raise `InvalidArgument` (or another `OvserveError`) for bad requests: the graph reports
    it with its code and the message `Calculator::Process() for node "<node>" failed: <msg>`
    (the original error is the `__cause__`). Any other exception is a bug: InternalError.
+6. Batch-capable nodes (`BatchCalculator`, declared with `cc.process_in_batches()`): when
+   several runs wait at such a node, the engine calls the class's `process_batch(contexts)`
+   once for all of them (one context per run, as step 5 describes it) instead of creating an
+   instance per run, and carries those runs on together through the batch-capable nodes that
+   follow, on the thread that led the call. A call that raises is repeated for each run
+   alone, so only the run whose input breaks it fails (with the message of step 5). Such a
+   node keeps no per-run state; it reads a run's request facts from `ctx.scope`, not from
+   `request_scope.current()` (which is the leading run's). Other calculators keep the per-run
+   semantics of step 4.
 
 Example (a complete calculator; its pbtxt node is in the docstring, as house style wants):
 
@@ -66,6 +75,7 @@ Example (a complete calculator; its pbtxt node is in the docstring, as house sty
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from ovserve.errors import InternalError
 from ovserve.graph.context import CalculatorContext, ExpandContext, GraphLoadContext
@@ -75,6 +85,7 @@ from ovserve.graph.ports import Input, InputSidePacket, Output, OutputSidePacket
 from ovserve.graph.resources import LoadedModel, ModelResolver
 
 __all__ = [
+    "BatchCalculator",
     "Calculator",
     "CalculatorContext",
     "CalculatorContract",
@@ -119,6 +130,27 @@ class Calculator(ABC):
 
     def close(self, ctx: CalculatorContext) -> None:  # noqa: B027 - optional hook
         """Per-run teardown; called after `open` succeeded, even when `process` raised."""
+
+
+class BatchCalculator(Calculator):
+    """A calculator whose concurrent runs the engine may process in one call (spec, step 6).
+
+    Subclasses implement `process_batch` and declare `cc.process_in_batches()` in their
+    contract; without the declaration every run calls `process_batch([ctx])` alone.
+    """
+
+    @classmethod
+    @abstractmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        """Set the outputs of every context in `contexts` (runs of this node, in arrival order).
+
+        All contexts share the node's options, side packets and node state; each has its
+        own inputs and `scope`. Raise as `process` does: the engine then repeats the call
+        for each context alone, so a raise should mean that some context's input is bad.
+        """
+
+    def process(self, ctx: CalculatorContext) -> None:
+        type(self).process_batch((ctx,))
 
 
 class ResourceCalculator(Calculator):

@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 
 from ovserve.errors import InternalError
 from ovserve.graph.ports import Input, InputSidePacket, Output, Port
+from ovserve.graph.request_scope import RequestScope
 from ovserve.graph.resources import ModelResolver
 from ovserve.graph.services import GraphService, GraphServices
 
@@ -167,6 +168,9 @@ class CalculatorContext(_OptionsMixin):
         outputs: where `process` stores output packets by tag; only declared tags are accepted.
         side_packets: input side packets by tag (produced at load; shared, do not mutate).
         node_state: what `load` stored in `GraphLoadContext.node_state` (shared).
+        scope: the client request the run serves (`ovserve.graph.request_scope`), None
+            outside one; a `BatchCalculator` reads it here, since the thread that runs a
+            batch serves many requests.
     """
 
     def __init__(
@@ -179,6 +183,7 @@ class CalculatorContext(_OptionsMixin):
         options: Message | None,
         options_type: type[Message] | None,
         node_state: Any,
+        scope: RequestScope | None = None,
     ) -> None:
         self.node_name = node_name
         self.inputs = inputs
@@ -188,6 +193,7 @@ class CalculatorContext(_OptionsMixin):
         self._options = options
         self._options_type = options_type
         self.node_state = node_state
+        self.scope = scope
 
     def get(self, port: Input[T]) -> T:
         """The packet on input `port`.

@@ -32,6 +32,7 @@ class CalculatorContract:
         self._ports: dict[PortKind, dict[str, Port[Any]]] = {kind: {} for kind in PortKind}
         self._options_type: type[Message] | None = None
         self._options_required = False
+        self._batch_max_runs = 0
 
     def declare(self, *ports: Port[Any]) -> None:
         """Declare ports (`Input`, `Output`, `InputSidePacket`, `OutputSidePacket`).
@@ -53,6 +54,25 @@ class CalculatorContract:
         """
         self._options_type = msg_type
         self._options_required = required
+
+    def process_in_batches(self, *, max_runs: int = 64) -> None:
+        """Let the engine run this node once for up to `max_runs` runs that wait at it together.
+
+        Only a `BatchCalculator` may declare it (validation refuses others): the engine then
+        calls its `process_batch` with the contexts of concurrent runs, and carries those runs on
+        together through the batch-capable nodes that follow (see `ovserve.graph.batch_runs`).
+
+        Raises:
+            InternalError: `max_runs` < 1 (a calculator bug).
+        """
+        if max_runs < 1:
+            raise InternalError(f"{self.node_name}: process_in_batches(max_runs={max_runs}) must be >= 1")
+        self._batch_max_runs = max_runs
+
+    @property
+    def batch_max_runs(self) -> int:
+        """Most runs per `process_batch` call; 0 when the node runs per run."""
+        return self._batch_max_runs
 
     def ports(self, kind: PortKind) -> dict[str, Port[Any]]:
         """Declared ports of one kind, by tag."""

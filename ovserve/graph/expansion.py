@@ -73,9 +73,22 @@ def expand_graph(
     while work:
         node, name, origin, depth = work.pop(0)
         cls = _lookup(registry, node, name, where)
-        ports, options, options_type = check_node(node, cls, name=name, where=where)
+        checked = check_node(node, cls, name=name, where=where)
+        options, options_type = checked.options, checked.options_type
         if issubclass(cls, Calculator):
-            out.append(ValidatedNode(name, origin, node.calculator, cls, node, ports, options, options_type))
+            out.append(
+                ValidatedNode(
+                    name,
+                    origin,
+                    node.calculator,
+                    cls,
+                    node,
+                    checked.ports,
+                    options,
+                    options_type,
+                    batch_max_runs=checked.batch_max_runs,
+                )
+            )
             continue
         if depth >= MAX_EXPANSION_DEPTH:
             raise ConfigError(

@@ -12,8 +12,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from ovserve.errors import ConfigError, OvserveError
-from ovserve.graph.calculator import Calculator, Subgraph
+from ovserve.errors import ConfigError, InternalError, OvserveError
+from ovserve.graph.calculator import BatchCalculator, Calculator, Subgraph
 from ovserve.graph.contract import CalculatorContract
 from ovserve.graph.options import extract_options, option_type_names
 from ovserve.graph.pb import NodeConfig
@@ -41,6 +41,8 @@ class ValidatedNode:
     ports: dict[PortKind, tuple[StreamRef, ...]]
     options: Message | None
     options_type: type[Message] | None
+    batch_max_runs: int = 0
+    """Most runs per `process_batch` call (`CalculatorContract.process_in_batches`); 0: per run."""
 
     @property
     def runs_per_request(self) -> bool:
@@ -56,13 +58,24 @@ def node_label(where: Path, name: str, calculator: str) -> str:
     return f'{where}: node "{name}" ({calculator})'
 
 
+@dataclass(frozen=True)
+class CheckedNode:
+    """What `check_node` found: parsed ports, typed options, and the batch declaration."""
+
+    ports: dict[PortKind, tuple[StreamRef, ...]]
+    options: Message | None
+    options_type: type[Message] | None
+    batch_max_runs: int
+
+
 def check_node(
     node: NodeConfig, cls: type[Calculator] | type[Subgraph], *, name: str, where: Path
-) -> tuple[dict[PortKind, tuple[StreamRef, ...]], Message | None, type[Message] | None]:
-    """Check `node` against `cls.get_contract`; return its parsed ports and typed options.
+) -> CheckedNode:
+    """Check `node` against `cls.get_contract`.
 
     Raises:
         ConfigError: a port string, tag, index or options type does not match the contract.
+        InternalError: a calculator that is no `BatchCalculator` declared `process_in_batches`.
     """
     label = node_label(where, name, node.calculator)
     cc = CalculatorContract(node, name)
@@ -70,9 +83,11 @@ def check_node(
         cls.get_contract(cc)
     except OvserveError as exc:
         raise ConfigError(f"{label}: {exc.message}") from exc
+    if cc.batch_max_runs and not (isinstance(cls, type) and issubclass(cls, BatchCalculator)):
+        raise InternalError(f"{label}: declares process_in_batches but is not a BatchCalculator")
     ports = {kind: _check_ports(node, cc.ports(kind), kind, label) for kind in PortKind}
     options = _check_options(node, cc, label)
-    return ports, options, cc.options_type
+    return CheckedNode(ports, options, cc.options_type, cc.batch_max_runs)
 
 
 def _check_ports(

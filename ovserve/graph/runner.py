@@ -13,6 +13,10 @@ emits on the embeddings branch or on the tokenize branch, and the other branch's
 skipped). Each run creates fresh calculator instances,
 so runs share only the immutable load products (side packets, options, node state), and a
 failed run leaves nothing behind that a later run could pick up.
+
+A node whose calculator processes in batches has a gate (`ovserve.graph.batch_runs`): runs
+that reach it together go through it, and through the batch-capable nodes right after it,
+in one `process_batch` call per node on one of their threads.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
 from ovserve.graph import request_scope
+from ovserve.graph.batch_runs import NodeGate, WaitingRun
+from ovserve.graph.calculator import BatchCalculator
 from ovserve.graph.context import CalculatorContext
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph.node_check import ValidatedNode
@@ -131,6 +137,7 @@ class Graph:
         self._owns_executor = executor is None
         self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
         self._plan = tuple(n for n in validated.nodes if n.runs_per_request)
+        self._gates = tuple(NodeGate(n.batch_max_runs) if n.batch_max_runs else None for n in self._plan)
         self._input_names = frozenset(r.name for r in validated.input_streams)
         self._output_names = tuple(r.name for r in validated.output_streams)
         self._lock = threading.Condition()
@@ -153,6 +160,12 @@ class Graph:
     def stats(self) -> GraphStats:
         """What the graph's nodes report now (`ovserve.graph.stats`); cheap, thread-safe."""
         return GraphStats.of(self._loaded.node_state.values())
+
+    def gates(self) -> Mapping[str, NodeGate]:
+        """The gate of each batch-capable node, by node name (for tests and diagnostics)."""
+        return MappingProxyType(
+            {node.name: gate for node, gate in zip(self._plan, self._gates, strict=True) if gate is not None}
+        )
 
     def node_states(self) -> Mapping[str, object]:
         """Each node's state made at load, by node name (shared by all runs: do not mutate)."""
@@ -199,8 +212,19 @@ class Graph:
             self._in_flight += 1
         try:
             packets: dict[str, object] = dict(inputs)
-            for node in self._plan:
-                self._run_node(node, packets)
+            scope = request_scope.current()
+            step = 0
+            while step < len(self._plan):
+                gate = self._gates[step]
+                if gate is None:
+                    self._run_node(self._plan[step], packets, scope)
+                    step += 1
+                    continue
+                run = gate.arrive(packets, scope, step)
+                gate.pass_through(run, self._carry)
+                if run.error is not None:
+                    raise run.error
+                step = run.step
             outputs = {n: packets[n] for n in self._output_names if n in packets}
             if not outputs:
                 raise InternalError(f"graph {self.name!r}: no packet on any output stream")
@@ -216,23 +240,59 @@ class Graph:
                 f"graph {self.name!r} takes input streams {sorted(self._input_names)}, got {sorted(inputs)}"
             )
 
-    def _run_node(self, node: ValidatedNode, packets: dict[str, object]) -> None:
+    def _context(
+        self, node: ValidatedNode, packets: Mapping[str, object], scope: request_scope.RequestScope | None
+    ) -> CalculatorContext | None:
+        """The node's context in a run with `packets`; None when the node is skipped in it."""
         refs = node.refs(PortKind.INPUT_STREAM)
         node_inputs = {ref.key: packets[ref.name] for ref in refs if ref.name in packets}
         if refs and not node_inputs:
-            return  # every input is empty in this run: the node is skipped, as in MediaPipe
-        outputs = node.refs(PortKind.OUTPUT_STREAM)
-        ctx = CalculatorContext(
+            return None  # every input is empty in this run: the node is skipped, as in MediaPipe
+        return CalculatorContext(
             node_name=node.name,
             inputs=node_inputs,
-            output_tags=frozenset(ref.key for ref in outputs),
+            output_tags=frozenset(ref.key for ref in node.refs(PortKind.OUTPUT_STREAM)),
             side_packets={
                 ref.key: self._loaded.side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)
             },
             options=node.options,
             options_type=node.options_type,
             node_state=self._loaded.node_state.get(node.name),
+            scope=scope,
         )
+
+    @staticmethod
+    def _emit(node: ValidatedNode, ctx: CalculatorContext, packets: dict[str, object]) -> None:
+        for ref in node.refs(PortKind.OUTPUT_STREAM):
+            if ref.key in ctx.outputs:
+                packets[ref.name] = ctx.outputs[ref.key]
+
+    def _node_error(self, node: ValidatedNode, exc: Exception) -> OvserveError:
+        """What a run gets when `node` raised `exc` for it (its `__cause__` is `exc`)."""
+        if isinstance(exc, OvserveError):
+            log.debug("graph %r node %r (%s) failed: %s", self.name, node.name, node.origin, exc)
+            error = renamed_error(
+                exc, f'Calculator::Process() for node "{node.origin}" failed: {exc.message}'
+            )
+        else:
+            log.error(
+                "graph %r: node %r (%s, in %r) raised",
+                self.name,
+                node.name,
+                node.calculator,
+                node.origin,
+                exc_info=exc,
+            )
+            error = InternalError(f'Calculator::Process() for node "{node.origin}" failed: internal error')
+        error.__cause__ = exc
+        return error
+
+    def _run_node(
+        self, node: ValidatedNode, packets: dict[str, object], scope: request_scope.RequestScope | None
+    ) -> None:
+        ctx = self._context(node, packets, scope)
+        if ctx is None:
+            return
         try:
             calculator = node.cls()
             calculator.open(ctx)
@@ -240,21 +300,54 @@ class Graph:
                 calculator.process(ctx)
             finally:
                 calculator.close(ctx)
-        except OvserveError as exc:
-            log.debug("graph %r node %r (%s) failed: %s", self.name, node.name, node.origin, exc)
-            raise renamed_error(
-                exc, f'Calculator::Process() for node "{node.origin}" failed: {exc.message}'
-            ) from exc
         except Exception as exc:
-            log.exception(
-                "graph %r: node %r (%s, in %r) raised", self.name, node.name, node.calculator, node.origin
-            )
-            raise InternalError(
-                f'Calculator::Process() for node "{node.origin}" failed: internal error'
-            ) from exc
-        for ref in outputs:
-            if ref.key in ctx.outputs:
-                packets[ref.name] = ctx.outputs[ref.key]
+            raise self._node_error(node, exc) from exc
+        self._emit(node, ctx, packets)
+
+    def _carry(self, runs: list[WaitingRun]) -> None:
+        """Run a gate's batch through its node and the batch-capable nodes after it
+        (`batch_runs.Carry`): each run ends at the first per-run node or the end, or failed."""
+        step = runs[0].step
+        live = runs
+        while live:
+            node = self._plan[step]
+            for start in range(0, len(live), node.batch_max_runs):
+                self._process_batch(node, live[start : start + node.batch_max_runs])
+            live = [run for run in live if run.error is None]
+            step += 1
+            for run in live:
+                run.step = step
+            if step == len(self._plan) or self._gates[step] is None:
+                return
+
+    def _process_batch(self, node: ValidatedNode, runs: list[WaitingRun]) -> None:
+        """One `process_batch` call for `runs` at `node`; each run alone if that raises."""
+        cls = node.cls
+        assert issubclass(cls, BatchCalculator)  # validation admits batches of these only
+        entries = [
+            (run, ctx) for run in runs if (ctx := self._context(node, run.packets, run.scope)) is not None
+        ]
+        if not entries:
+            return
+        try:
+            cls.process_batch([ctx for _, ctx in entries])
+        except Exception as exc:
+            if len(entries) == 1:
+                entries[0][0].error = self._node_error(node, exc)
+                return
+            # Alone, so that only the run whose input breaks the node fails.
+            for run, _ in entries:
+                ctx = self._context(node, run.packets, run.scope)
+                assert ctx is not None
+                try:
+                    cls.process_batch([ctx])
+                except Exception as single:
+                    run.error = self._node_error(node, single)
+                else:
+                    self._emit(node, ctx, run.packets)
+            return
+        for run, ctx in entries:
+            self._emit(node, ctx, run.packets)
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Refuse new runs, wait (up to `timeout` s) for running ones, release resources.
