@@ -128,7 +128,8 @@ class ModelNames:
         return sorted([*names, *aliases])
 
     def _is_served(self, name: str) -> bool:
-        return name in self._repository.statuses() or self._repository.is_graph(name)
+        # Graphs first: a graph request (the common case) then needs no copy of every status.
+        return self._repository.is_graph(name) or name in self._repository.statuses()
 
     def _internal_models(self, names: Iterable[str]) -> set[str]:
         workspace = self._repository.workspace

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+import orjson
 
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.graph import request_scope
@@ -202,6 +202,8 @@ def _logged_stream(inner: Any, method: str, request_id: str) -> Any:
 def _log(
     method: str, request_id: str, code: Any, started: float, peer: str, timings: dict[str, float]
 ) -> None:
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     record = {
         "protocol": "grpc",
         "request_id": request_id,
@@ -211,4 +213,4 @@ def _log(
         **{f"{name}_ms": round(value, 3) for name, value in timings.items()},
         "remote": peer,
     }
-    access_log.info("%s", json.dumps(record, separators=(",", ":")))
+    access_log.info("%s", orjson.dumps(record).decode())

@@ -11,10 +11,10 @@ the request for `ovserve.metrics`). Health routes and preflights never need the 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
+import orjson
 from aiohttp import web
 
 from ovserve.errors import InvalidArgument
@@ -52,10 +52,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if phases:
             for header, value in zip(PHASE_HEADERS, phases.values(), strict=True):
                 response.headers[header] = f"{value:.3f}"
-    if request.app[ACCESS_LOG]:
+    if request.app[ACCESS_LOG] and access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s",
-            json.dumps(
+            orjson.dumps(
                 {
                     "protocol": "rest",
                     "request_id": request_id,
@@ -65,9 +65,8 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
                     "total_ms": round(elapsed_ms, 3),
                     **{f"{name}_ms": round(value, 3) for name, value in phases.items()},
                     "remote": request.remote,
-                },
-                separators=(",", ":"),
-            ),
+                }
+            ).decode(),
         )
     return response
 
