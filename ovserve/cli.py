@@ -28,6 +28,8 @@ EXAMPLES = """examples:
       serve a workspace (REST :8000, gRPC :9000), as OVMS does
   ovserve --model_name minilm --model_path models/minilm --rest_port 8000
       serve one model or graph directory without a config.json
+  ovserve --source_model ./all-MiniLM-L6-v2 --rest_port 8000
+      export a local Hugging Face folder on first start, then serve it as all-MiniLM-L6-v2
   ovserve --config_path models/config.json --rest_port 8000 \\
       --model_alias text-embedding-3-small=sentence-transformers/all-MiniLM-L6-v2
       let OpenAI-style clients call the graph by another name
@@ -78,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--model_path",
         type=Path,
         help="single-model mode: model or graph directory, or a Hugging Face folder (exported once)",
+    )
+    models.add_argument(
+        "--source_model",
+        type=Path,
+        help=(
+            "single-model mode, as OVMS 2025 names it: a local Hugging Face or sentence-transformers"
+            " folder, exported on first start (ovserve never downloads: no hub id); --model_name"
+            " defaults to the folder's name; cannot be combined with --model_path"
+        ),
     )
     models.add_argument("--target_device", default="CPU", help="single-model mode: device")
     models.add_argument(
@@ -193,6 +204,17 @@ def config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.error("at least one of --port and --rest_port must be set to a non-zero port")
     if args.port == args.rest_port:
         parser.error(f"--port and --rest_port must differ (both are {args.port})")
+    if args.source_model is not None:
+        if args.model_path is not None:
+            parser.error("give --source_model or --model_path, not both")
+        if not args.source_model.is_dir():
+            parser.error(
+                f"--source_model {args.source_model}: no such folder (ovserve exports local folders"
+                " only; download the model first, e.g. with `hf download`)"
+            )
+        args.model_path = args.source_model
+        if args.model_name is None:
+            args.model_name = args.source_model.resolve().name
     single = args.model_name is not None or args.model_path is not None
     if args.config_path is not None and single:
         parser.error("--config_path cannot be combined with --model_name/--model_path")

@@ -59,6 +59,15 @@ def test_single_model_mode_with_plugin_config(tmp_path: Path) -> None:
     assert config.plugin_config == {"NUM_STREAMS": "2"}
 
 
+def test_source_model_is_single_model_mode_named_after_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "all-MiniLM-L6-v2"
+    folder.mkdir()
+    config = parse(["--rest_port", "8000", "--source_model", str(folder)])
+    assert (config.model_name, config.model_path) == ("all-MiniLM-L6-v2", folder)
+    named = parse(["--rest_port", "8000", "--source_model", str(folder), "--model_name", "minilm"])
+    assert (named.model_name, named.model_path) == ("minilm", folder)
+
+
 def test_api_key_from_file_first_line(tmp_path: Path) -> None:
     key_file = tmp_path / "key"
     key_file.write_text("s3cret\nignored\n")
@@ -106,6 +115,15 @@ def test_api_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             ["--rest_port", "8000", "--config_path", "c.json", "--plugin_config", "{}"],
             "only to single-model mode",
+        ),
+        (["--rest_port", "8000", "--source_model", "/nonexistent/hf-model"], "exports local folders only"),
+        (
+            ["--rest_port", "8000", "--source_model", ".", "--model_path", "p"],
+            "give --source_model or --model_path, not both",
+        ),
+        (
+            ["--rest_port", "8000", "--source_model", ".", "--config_path", "c.json"],
+            "--config_path cannot be combined",
         ),
         (["--rest_port", "70000", "--config_path", "c.json"], "port must be in 0..65535"),
         (["--rest_port", "8000", "--config_path", "c.json", "--log_level", "LOUD"], "invalid choice"),

@@ -22,11 +22,11 @@ EXPORTING = "is a Hugging Face folder: exporting it on first start"
 REUSING = "serving the first-start export of"
 
 
-async def embed(server: ServerProcess, text: str) -> list[float]:
+async def embed(server: ServerProcess, text: str, model: str = "zoo") -> list[float]:
     url = f"http://127.0.0.1:{server.rest_port}/v3/embeddings"
     async with (
         aiohttp.ClientSession() as session,
-        session.post(url, json={"model": "zoo", "input": text}) as r,
+        session.post(url, json={"model": model, "input": text}) as r,
     ):
         assert r.status == 200, await r.text()
         answer = await r.json()
@@ -49,8 +49,10 @@ async def test_a_hugging_face_folder_is_exported_once_then_served_from_the_cache
     assert EXPORTING in first.output()
     assert "export: [5/5]" in first.output()  # progress, step by step
     assert (cache / EXPORTS_UNDER_CACHE_DIR / fingerprint(folder) / "graph" / "graph.pbtxt").is_file()
-    async with serving(tmp_path / "second.log", *single_model(folder, cache)) as second:
-        assert await embed(second, "hello world") == vector
+    # OVMS 2025's spelling: --source_model, the served name defaulting to the folder's name.
+    source_model = ("--source_model", str(folder), "--cache_dir", str(cache))
+    async with serving(tmp_path / "second.log", *source_model) as second:
+        assert await embed(second, "hello world", model="bert-mean") == vector
     assert REUSING in second.output()
     assert EXPORTING not in second.output()
     # A changed folder (here: a file's modification time) is exported again.
