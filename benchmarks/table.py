@@ -73,14 +73,26 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def latency_verdict(row: Row, raw_ms: float, allowance_ms: float) -> None:
-    """W1: p50 ≤ raw + allowance."""
+def latency_verdict(row: Row, raw_ms: float, allowance_ms: float, baseline_ms: float | None = None) -> None:
+    """W1: p50 ≤ raw + allowance and, when `baseline_ms` is given, ≤ the baseline's p50."""
     limit = raw_ms + allowance_ms
     row.ratio = None if row.figure is None else row.figure / raw_ms
     row.target = f"≤ {limit:.2f} ms (raw + {allowance_ms} ms)"
+    if baseline_ms is not None:
+        row.target += f", ≤ baseline {baseline_ms:.2f} ms"
+        limit = min(limit, baseline_ms)
     if row.figure is not None:
         short = row.figure - limit
         row.verdict = "pass" if short <= 0 else f"short by {short:.2f} ms"
+
+
+def overhead_verdict(row: Row, limit_ms: float) -> None:
+    """Add `overhead ≤ limit_ms` (server CPU per request beyond raw's) to the row's target."""
+    row.target += f", overhead ≤ {limit_ms} ms"
+    if row.overhead_ms is None or row.overhead_ms <= limit_ms:
+        return
+    miss = f"overhead {row.overhead_ms:.2f} ms"
+    row.verdict = "short: " + miss if row.verdict == "pass" else f"{row.verdict}, {miss}"
 
 
 def throughput_verdict(
