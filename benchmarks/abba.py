@@ -11,7 +11,9 @@ texts/s beside it. ABBA order cancels a machine speed that drifts one way during
 CPU per request moves much less with other load than throughput does, so it is the figure
 to judge a lever by on a shared machine.
 
-A tree for the code before a change: `git archive HEAD | tar -x -C /tmp/tree-before`.
+A tree for the code before a change: `git archive HEAD | tar -x -C /tmp/tree-before`. For a
+server flag, give both sides the same tree and the flag to one: `--a . --b . --b-flags
+"--pad_to_multiple_of 8"`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shlex
 import sys
 import tempfile
 from dataclasses import asdict
@@ -52,8 +55,10 @@ async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> No
     async with contextlib.AsyncExitStack() as stack:
         trees = {"A": Path(args.a), "B": Path(args.b)}
         servers: dict[str, tuple[ServerProcess, dict[str, LoadConfig]]] = {}
+        flags = {"A": shlex.split(args.a_flags), "B": shlex.split(args.b_flags)}
         for name, tree in trees.items():
-            server, rest, grpc_port = ovserve_server(config_path, logs / f"ovserve-{name}.log", grpc=True)
+            log = logs / f"ovserve-{name}.log"
+            server, rest, grpc_port = ovserve_server(config_path, log, grpc=True, flags=flags[name])
             await stack.enter_async_context(_with_tree(server, tree))
             base = {"model": MODEL, "concurrency": w.clients, "encoding_format": args.encoding_format}
             configs = {
@@ -86,7 +91,8 @@ async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> No
                     flush=True,
                 )
     print(f"\n{w.label}, {len(order)} rounds ({order}) of {args.seconds:g} s per protocol")
-    print(f"A = {args.a}\nB = {args.b}\nload average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(f"A = {args.a} {args.a_flags}\nB = {args.b} {args.b_flags}")
+    print(f"load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print("| tree | protocol | CPU ms/request | texts/s |\n|---|---|---|---|")
     for key in cpu:
         per = 1000 * cpu[key] / max(1, done[key])
@@ -102,6 +108,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description="ABBA comparison of two ovserve trees (server CPU per request)")
     p.add_argument("--a", required=True, help="source tree A (put first on PYTHONPATH)")
     p.add_argument("--b", default=str(REPO), help="source tree B (default: this checkout)")
+    p.add_argument("--a-flags", default="", help="extra server flags for A (one shell-quoted string)")
+    p.add_argument("--b-flags", default="", help="extra server flags for B")
     p.add_argument("--workload", default="W2", choices=[w.name for w in WORKLOADS])
     p.add_argument("--protocols", default="REST,gRPC")
     p.add_argument("--seconds", type=float, default=3.0, help="length of one timed round")
