@@ -12,8 +12,8 @@ CPU per request moves much less with other load than throughput does, so it is t
 to judge a lever by on a shared machine.
 
 A tree for the code before a change: `git archive HEAD | tar -x -C /tmp/tree-before`. For a
-server flag, give both sides the same tree and the flag to one: `--a . --b . --b-flags
-"--pad_to_multiple_of 8"`.
+server flag, give both sides the same tree and the flag to one, joined by `=` since the value
+starts with a dash: `--a . --b . --b-flags="--pad_to_multiple_of 8"`.
 """
 
 from __future__ import annotations
