@@ -157,8 +157,6 @@ def encode_embeddings(model: str, result: EmbeddingsResult, *, base64_output: bo
 
 
 ROUTES = [
-    # The hot path as a plain route: aiohttp finds it by a dict lookup, before any pattern.
-    web.post("/v3/embeddings", dispatch),
     web.post("/v3/{tail:.*}", dispatch),
     web.post("/v1/embeddings", dispatch),
     web.post("/v1/rerank", dispatch),
