@@ -25,6 +25,7 @@ per-run state, which makes that safe.
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,8 +72,17 @@ class NodeGate:
         self._lock = threading.Lock()
         self._pending: list[WaitingRun] = []
         self._busy = False
-        self.batches = 0
-        """Batches led through so far (for tests and diagnostics)."""
+        self._sizes: collections.Counter[int] = collections.Counter()
+
+    def record_call(self, runs: int) -> None:
+        """Count one `process_batch` call of the node for `runs` runs (led or carried here)."""
+        with self._lock:
+            self._sizes[runs] += 1
+
+    def call_size_counts(self) -> dict[int, int]:
+        """The node's calls so far by their number of runs (a copy; `Graph.stats`)."""
+        with self._lock:
+            return dict(self._sizes)
 
     @property
     def waiting(self) -> int:
@@ -106,7 +116,6 @@ class NodeGate:
                 self._busy = True
                 batch = self._pending[: self.max_runs]
                 del self._pending[: self.max_runs]
-                self.batches += 1
             try:
                 carry(batch)
             except BaseException as exc:

@@ -159,7 +159,12 @@ class Graph:
 
     def stats(self) -> GraphStats:
         """What the graph's nodes report now (`ovserve.graph.stats`); cheap, thread-safe."""
-        return GraphStats.of(self._loaded.node_state.values())
+        gates = {
+            node.name: MappingProxyType(gate.call_size_counts())
+            for node, gate in zip(self._plan, self._gates, strict=True)
+            if gate is not None
+        }
+        return GraphStats.of(self._loaded.node_state.values(), gates)
 
     def gates(self) -> Mapping[str, NodeGate]:
         """The gate of each batch-capable node, by node name (for tests and diagnostics)."""
@@ -312,7 +317,7 @@ class Graph:
         while live:
             node = self._plan[step]
             for start in range(0, len(live), node.batch_max_runs):
-                self._process_batch(node, live[start : start + node.batch_max_runs])
+                self._process_batch(step, live[start : start + node.batch_max_runs])
             live = [run for run in live if run.error is None]
             step += 1
             for run in live:
@@ -320,8 +325,11 @@ class Graph:
             if step == len(self._plan) or self._gates[step] is None:
                 return
 
-    def _process_batch(self, node: ValidatedNode, runs: list[WaitingRun]) -> None:
-        """One `process_batch` call for `runs` at `node`; each run alone if that raises."""
+    def _process_batch(self, step: int, runs: list[WaitingRun]) -> None:
+        """One `process_batch` call for `runs` at the plan's node `step`; each run alone if
+        that raises. Every call is counted at the node's gate (`Graph.stats().node_batches`)."""
+        node, gate = self._plan[step], self._gates[step]
+        assert gate is not None  # every batch-capable node has one
         cls = node.cls
         assert issubclass(cls, BatchCalculator)  # validation admits batches of these only
         entries = [
@@ -329,6 +337,7 @@ class Graph:
         ]
         if not entries:
             return
+        gate.record_call(len(entries))
         try:
             cls.process_batch([ctx for _, ctx in entries])
         except Exception as exc:
@@ -339,6 +348,7 @@ class Graph:
             for run, _ in entries:
                 ctx = self._context(node, run.packets, run.scope)
                 assert ctx is not None
+                gate.record_call(1)
                 try:
                     cls.process_batch([ctx])
                 except Exception as single:

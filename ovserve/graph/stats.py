@@ -49,14 +49,19 @@ class GraphStats:
         batch_sizes: inferences by rows per inference, summed over the graph's model nodes
             (empty when no node batches).
         cache: the counters of the graph's result cache, None when it has none.
+        node_batches: for each batch-capable node (`BatchCalculator`), by node name, its
+            calls so far by the number of runs each took (`ovserve.graph.batch_runs`).
     """
 
     batch_sizes: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
     cache: CacheCounts | None = None
+    node_batches: Mapping[str, Mapping[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def of(cls, node_states: Iterable[object]) -> GraphStats:
-        """The sum of what each node state reports."""
+    def of(
+        cls, node_states: Iterable[object], node_batches: Mapping[str, Mapping[int, int]] | None = None
+    ) -> GraphStats:
+        """The sum of what each node state reports, with the engine's `node_batches`."""
         sizes: dict[int, int] = {}
         cache: CacheCounts | None = None
         for state in node_states:
@@ -65,4 +70,8 @@ class GraphStats:
                     sizes[rows] = sizes.get(rows, 0) + count
             if isinstance(state, ReportsCache):
                 cache = state.cache_counts()
-        return cls(batch_sizes=MappingProxyType(sizes), cache=cache)
+        return cls(
+            batch_sizes=MappingProxyType(sizes),
+            cache=cache,
+            node_batches=MappingProxyType(dict(node_batches or {})),
+        )

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 class ScrapeCollector(Collector):
     """Yields the enabled scrape-time families (`ovms_streams`, `ovms_infer_req_queue_size`,
-    `ovserve_admission_queue_depth`, `ovserve_batch_size`)."""
+    `ovserve_admission_queue_depth`, `ovserve_batch_size`, `ovserve_node_batch_runs`, the cache's)."""
 
     def __init__(
         self, enabled: frozenset[str], repository: Repository, inflight: Callable[[], Mapping[str, int]]
@@ -59,6 +59,8 @@ class ScrapeCollector(Collector):
             yield family
         if "ovserve_batch_size" in self._enabled:
             yield self._batch_sizes()
+        if "ovserve_node_batch_runs" in self._enabled:
+            yield self._node_batches()
         if {"ovserve_embedding_cache_lookups_total", "ovserve_embedding_cache_bytes"} & self._enabled:
             yield from self._caches()
 
@@ -98,11 +100,19 @@ class ScrapeCollector(Collector):
             counts = self._batch_size_counts(name)
             if not counts:
                 continue
-            buckets = [
-                (str(bound), sum(n for rows, n in counts.items() if rows <= bound)) for bound in spec.buckets
-            ]
-            buckets.append(("+Inf", sum(counts.values())))
-            family.add_metric([name], buckets, sum_value=sum(rows * n for rows, n in counts.items()))
+            family.add_metric([name], _buckets(counts, spec.buckets), sum_value=_total(counts))
+        return family
+
+    def _node_batches(self) -> Metric:
+        spec = FAMILIES["ovserve_node_batch_runs"]
+        family = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
+        for name in sorted(self._repository.graphs.names()):
+            try:
+                nodes = self._repository.graph(name).stats().node_batches
+            except OvserveError:
+                continue
+            for node, counts in sorted(nodes.items()):
+                family.add_metric([name, node], _buckets(counts, spec.buckets), sum_value=_total(counts))
         return family
 
     def _caches(self) -> Iterator[Metric]:
@@ -131,6 +141,20 @@ class ScrapeCollector(Collector):
         except OvserveError:
             return {}
         return graph.stats().batch_sizes
+
+
+def _buckets(counts: Mapping[int, int], bounds: tuple[float, ...]) -> list[tuple[str, float]]:
+    """Cumulative histogram buckets of `counts` (observations by size), ending with `+Inf`."""
+    buckets: list[tuple[str, float]] = [
+        (str(bound), sum(n for size, n in counts.items() if size <= bound)) for bound in bounds
+    ]
+    buckets.append(("+Inf", sum(counts.values())))
+    return buckets
+
+
+def _total(counts: Mapping[int, int]) -> float:
+    """The sum of the observations in `counts` (size × how often)."""
+    return float(sum(size * n for size, n in counts.items()))
 
 
 def _gauge(name: str) -> GaugeMetricFamily:

@@ -156,6 +156,14 @@ FAMILIES: dict[str, Family] = {
             BATCH_SIZE_BUCKETS,
         ),
         Family(
+            "ovserve_node_batch_runs",
+            "histogram",
+            "Graph runs per call of a batch-capable node (pooling, normalize, response): runs that "
+            "reach the node together share one call.",
+            ("name", "node"),
+            BATCH_SIZE_BUCKETS,
+        ),
+        Family(
             "ovserve_requests_total",
             "counter",
             "Graph requests by outcome: ok (answered), error (the graph failed), rejected (refused "

@@ -41,6 +41,7 @@ SCRAPED = frozenset(
         "ovms_infer_req_queue_size",
         "ovserve_admission_queue_depth",
         "ovserve_batch_size",
+        "ovserve_node_batch_runs",
         "ovserve_embedding_cache_lookups_total",
         "ovserve_embedding_cache_bytes",
     }

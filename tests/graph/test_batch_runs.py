@@ -175,6 +175,11 @@ async def test_queued_runs_go_through_in_one_call_and_are_carried_on_together() 
     assert PROBE.sizes("per_run") == [1] * 6
     assert len({thread for node, _, thread in PROBE.calls if node == "per_run"}) == 6
     assert sum(PROBE.sizes("third")) == 6
+    # What `Graph.stats()` (and the ovserve_node_batch_runs metric) reports: calls by runs.
+    calls = graph.stats().node_batches
+    assert set(calls) == {"first", "second", "third"}
+    assert calls["first"] == calls["second"] == {1: 1, 5: 1}
+    assert sum(runs * n for runs, n in calls["third"].items()) == 6
 
 
 async def test_a_run_that_breaks_a_batch_call_fails_alone_and_the_others_are_served() -> None:
@@ -189,6 +194,7 @@ async def test_a_run_that_breaks_a_batch_call_fails_alone_and_the_others_are_ser
     assert [r for i, r in enumerate(results) if i != 2] == [{"out": f"{t}fs.t"} for t in texts if t != "bad2"]
     # The merged call of the 4 queued runs raised; each of them was then run alone.
     assert PROBE.sizes("first") == [1, 4, 1, 1, 1, 1]
+    assert graph.stats().node_batches["first"] == {1: 5, 4: 1}  # the retries alone count too
     assert sorted(PROBE.sizes("second")) == [1, 3]  # the survivors were carried on together
 
 

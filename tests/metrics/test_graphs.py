@@ -167,6 +167,13 @@ async def test_batch_sizes_and_model_gauges(server: Server, session: aiohttp.Cli
     assert result.value("ovserve_batch_size_bucket", name=GRAPH, le="+Inf") == batches
     assert result.value("ovserve_batch_size_bucket", name=GRAPH, le="2") < batches  # the 3-text batch
     assert result.types["ovserve_batch_size"] == "histogram"
+    # Every batch-capable node (pooling, normalize, response) has called process_batch.
+    nodes = server.repository.graph(GRAPH).stats().node_batches
+    assert len(nodes) >= 3
+    for node in nodes:
+        assert result.value("ovserve_node_batch_runs_count", name=GRAPH, node=node) >= 1
+        assert result.value("ovserve_node_batch_runs_bucket", name=GRAPH, node=node, le="+Inf") >= 1
+    assert result.types["ovserve_node_batch_runs"] == "histogram"
     for model in (f"{GRAPH}_tokenizer_model", f"{GRAPH}_embeddings_model"):
         assert result.value("ovms_streams", name=model, version="1") >= 1
 
