@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from calculators.batching.coalesce import Coalescer
 from ovserve.errors import ConfigError
+from ovserve.graph.coalesce import Coalescer
 from ovserve.graph.formats.text_options import Cut
 from ovserve.graph.formats.tokens import (
     SplitRow,

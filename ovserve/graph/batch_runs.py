@@ -2,7 +2,7 @@
 
 A graph run executes its nodes on the worker thread of its request (`ovserve.graph.runner`).
 When it reaches a node whose calculator processes in batches (`BatchCalculator`, declared by
-`CalculatorContract.process_in_batches`), it passes the node's gate:
+`CalculatorContract.process_in_batches`), it passes the node's gate, a `Coalescer` of runs:
 
 * If no run is being led through the gate, the run's thread leads: it takes every run
   waiting there (oldest first, at most the node's `max_runs`), has the engine run the node
@@ -13,10 +13,10 @@ When it reaches a node whose calculator processes in batches (`BatchCalculator`,
   waiting run's thread leads the next batch with whatever has queued meanwhile.
 
 So a lone run passes at once on its own thread (no hop, no wait, no timer), and runs that
-arrive together, e.g. the requests of one merged inference coming out of the batcher, go
-through pooling, normalization and the response node in one call each, and their threads
-wake once instead of once per node. Each waiting run sleeps on its own condition (all share
-the gate's lock), so a batch wakes only the runs it carried plus one run to lead the next.
+queue at a node go through it, and the batch-capable nodes after it, in one call each, and
+their threads wake once instead of once per node. Whether runs queue depends on the load:
+`ovserve_node_batch_runs` shows it (benchmarks/README.md measured one run per call under W2,
+where runs leave the model's batcher one by one).
 
 Only gathering is serialized: runs carried on past a later node's gate do not enter it, so
 `process_batch` may run for several batches of one node at once. Batch calculators keep no
@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ovserve.graph.coalesce import Coalescer
 from ovserve.graph.request_scope import RequestScope
 
 
@@ -48,10 +49,7 @@ class WaitingRun:
     packets: dict[str, object]
     scope: RequestScope | None
     step: int
-    wake: threading.Condition
     error: BaseException | None = None
-    done: bool = False
-    sleeping: bool = False
 
 
 Carry = Callable[[list[WaitingRun]], None]
@@ -63,16 +61,37 @@ class NodeGate:
 
     Args:
         max_runs: most runs led through at once.
+        carry: what the leading thread does with a batch. It must move each run on or fail
+            it; if it raises, the batch's runs are carried again one by one, and a run whose
+            carry raises fails with that exception.
     """
 
-    def __init__(self, max_runs: int) -> None:
+    def __init__(self, max_runs: int, carry: Carry) -> None:
         if max_runs < 1:
             raise ValueError("a gate takes at least one run at a time")
         self.max_runs = max_runs
+        self._queue: Coalescer[WaitingRun, None, None] = Coalescer(
+            carry, _no_result, slots=1, max_items=max_runs
+        )
         self._lock = threading.Lock()
-        self._pending: list[WaitingRun] = []
-        self._busy = False
         self._sizes: collections.Counter[int] = collections.Counter()
+
+    @property
+    def waiting(self) -> int:
+        """Runs queued at the gate now, not yet taken into a batch."""
+        return self._queue.queued
+
+    def pass_through(self, run: WaitingRun) -> None:
+        """Block until `run` has been carried on, by this thread or another.
+
+        Afterwards `run.error` is set, or `run.step` names the node where the caller goes on.
+        A `BaseException` raised while carrying the run's batch is raised here too.
+        """
+        try:
+            self._queue([run])
+        except Exception as exc:
+            if run.error is None:
+                run.error = exc
 
     def record_call(self, runs: int) -> None:
         """Count one `process_batch` call of the node for `runs` runs (led or carried here)."""
@@ -84,58 +103,6 @@ class NodeGate:
         with self._lock:
             return dict(self._sizes)
 
-    @property
-    def waiting(self) -> int:
-        """Runs queued at the gate now, not yet taken into a batch."""
-        with self._lock:
-            return len(self._pending)
 
-    def arrive(self, packets: dict[str, object], scope: RequestScope | None, step: int) -> WaitingRun:
-        """A run at this gate (call `pass_through` with it)."""
-        return WaitingRun(packets, scope, step, threading.Condition(self._lock))
-
-    def pass_through(self, run: WaitingRun, carry: Carry) -> None:
-        """Block until `run` has been carried on, by this thread or another.
-
-        Afterwards `run.error` is set, or `run.step` names the node where the caller goes
-        on. `carry` must move each run it gets on or fail it; if it raises, every run of its
-        batch fails with that exception, and a `BaseException` is raised here too.
-        """
-        with self._lock:
-            self._pending.append(run)
-        while True:
-            with self._lock:
-                while not run.done and (self._busy or not self._pending):
-                    run.sleeping = True
-                    try:
-                        run.wake.wait()
-                    finally:
-                        run.sleeping = False
-                if run.done:
-                    return
-                self._busy = True
-                batch = self._pending[: self.max_runs]
-                del self._pending[: self.max_runs]
-            try:
-                carry(batch)
-            except BaseException as exc:
-                for other in batch:
-                    if other.error is None:
-                        other.error = exc
-                if not isinstance(exc, Exception):
-                    self._release(batch)
-                    raise
-            self._release(batch)
-
-    def _release(self, batch: list[WaitingRun]) -> None:
-        """Mark `batch` done, wake its sleeping runs and the oldest waiting one to lead."""
-        with self._lock:
-            self._busy = False
-            for other in batch:
-                other.done = True
-                if other.sleeping:
-                    other.wake.notify()
-            for waiting in self._pending:
-                if waiting.sleeping:
-                    waiting.wake.notify()
-                    break
+def _no_result(_merged: None, _start: int, _stop: int) -> None:
+    """A carried run's result is in the run itself."""

@@ -137,7 +137,9 @@ class Graph:
         self._owns_executor = executor is None
         self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
         self._plan = tuple(n for n in validated.nodes if n.runs_per_request)
-        self._gates = tuple(NodeGate(n.batch_max_runs) if n.batch_max_runs else None for n in self._plan)
+        self._gates = tuple(
+            NodeGate(n.batch_max_runs, self._carry) if n.batch_max_runs else None for n in self._plan
+        )
         self._input_names = frozenset(r.name for r in validated.input_streams)
         self._output_names = tuple(r.name for r in validated.output_streams)
         self._lock = threading.Condition()
@@ -225,8 +227,8 @@ class Graph:
                     self._run_node(self._plan[step], packets, scope)
                     step += 1
                     continue
-                run = gate.arrive(packets, scope, step)
-                gate.pass_through(run, self._carry)
+                run = WaitingRun(packets, scope, step)
+                gate.pass_through(run)
                 if run.error is not None:
                     raise run.error
                 step = run.step

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from calculators.batching.coalesce import Coalescer
 from calculators.ov_tokenizer import rows_of
+from ovserve.graph.coalesce import Coalescer
 from ovserve.graph.formats.tokens import TokenBatch
 
 

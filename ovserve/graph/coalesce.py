@@ -1,5 +1,8 @@
 """`Coalescer`: concurrent calls of a batchable function become one call (leader/follower).
 
+The engine's one leader/follower queue: the gates of batch-capable nodes
+(`ovserve.graph.batch_runs`) and the tokenizer's merged calls (`calculators.ov_tokenizer`) use it.
+
 Tokenizing one short text costs about as much fixed overhead as tokenizing dozens, so when
 many single-text requests arrive together, running their tokenizer calls one by one wastes
 the CPU that inference needs. A `Coalescer` lets at most `slots` calls of the function run at
@@ -61,6 +64,12 @@ class Coalescer(Generic[T, M, R]):
         self._lock = threading.Lock()
         self.merged_calls = 0
         """Calls of `run` so far (for tests and diagnostics)."""
+
+    @property
+    def queued(self) -> int:
+        """Calls waiting now, not yet taken into a merged call."""
+        with self._lock:
+            return len(self._pending)
 
     def __call__(self, items: Sequence[T]) -> R:
         """`split(run(items), 0, len(items))`, possibly computed together with other callers'.
