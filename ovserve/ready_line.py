@@ -1,9 +1,10 @@
 """The one start-up line that says the server is ready, where, and with what.
 
 Logged once the start-up load has finished and something serves, e.g.
-`ready: REST http://127.0.0.1:8000 (OpenAI /v3/embeddings, Cohere /v3/rerank, TEI /embed, KServe
-/v2, docs /openapi.json), gRPC 127.0.0.1:9000; serving sentence-transformers/all-MiniLM-L6-v2
-(aliases: text-embedding-3-small)`. A wildcard bind address is shown as `127.0.0.1`, the
+`ready: REST http://127.0.0.1:8000 (OpenAI /v3/embeddings, Cohere /v3/rerank, TEI /embed,
+KServe /v2, docs /docs, OpenAPI /openapi.json), gRPC 127.0.0.1:9000; serving
+sentence-transformers/all-MiniLM-L6-v2 (aliases: text-embedding-3-small ->
+sentence-transformers/all-MiniLM-L6-v2)`. A wildcard bind address is shown as `127.0.0.1`, the
 address a local client uses.
 """
 
@@ -31,7 +32,8 @@ def ready_message(
         scheme = "https" if config.tls is not None else "http"
         parts.append(
             f"REST {scheme}://{_host(config.rest_bind_address)}:{rest_port} "
-            "(OpenAI /v3/embeddings, Cohere /v3/rerank, TEI /embed, KServe /v2, docs /openapi.json)"
+            "(OpenAI /v3/embeddings, Cohere /v3/rerank, TEI /embed, KServe /v2, "
+            "docs /docs, OpenAPI /openapi.json)"
         )
     if grpc_port is not None:
         parts.append(f"gRPC {_host(config.grpc_bind_address)}:{grpc_port}")

@@ -54,7 +54,7 @@ async def test_ready_line_of_a_running_server() -> None:
         )
     assert line == (
         f"ready: REST http://127.0.0.1:{server.rest_port} (OpenAI /v3/embeddings, Cohere /v3/rerank, "
-        f"TEI /embed, KServe /v2, docs /openapi.json), gRPC 127.0.0.1:{server.grpc_port}; "
+        f"TEI /embed, KServe /v2, docs /docs, OpenAPI /openapi.json), gRPC 127.0.0.1:{server.grpc_port}; "
         f"serving {DEFAULT_GRAPH_NAME} "
         f"(aliases: minilm -> {DEFAULT_GRAPH_NAME})"
     )
