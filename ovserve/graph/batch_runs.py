@@ -69,7 +69,6 @@ class NodeGate:
     def __init__(self, max_runs: int, carry: Carry) -> None:
         if max_runs < 1:
             raise ValueError("a gate takes at least one run at a time")
-        self.max_runs = max_runs
         self._queue: Coalescer[WaitingRun, None, None] = Coalescer(
             carry, _no_result, slots=1, max_items=max_runs
         )

@@ -83,7 +83,7 @@ def check_node(
         cls.get_contract(cc)
     except OvserveError as exc:
         raise ConfigError(f"{label}: {exc.message}") from exc
-    if cc.batch_max_runs and not (isinstance(cls, type) and issubclass(cls, BatchCalculator)):
+    if cc.batch_max_runs and not issubclass(cls, BatchCalculator):
         raise InternalError(f"{label}: declares process_in_batches but is not a BatchCalculator")
     ports = {kind: _check_ports(node, cc.ports(kind), kind, label) for kind in PortKind}
     options = _check_options(node, cc, label)
