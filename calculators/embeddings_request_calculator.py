@@ -14,7 +14,8 @@ a decoded OpenAI JSON body (a mapping) or its raw JSON text (`str`/`bytes`). Bod
 with `parse_embeddings_body`, so the errors carry OVMS's texts.
 
 A `TokenizeBody` (what the front end sends for `/v3/tokenize`) is validated with
-`parse_tokenize_body` and emitted on `TOKENIZE` instead; `INPUT` then stays empty, so the
+`parse_tokenize_body` and emitted on `TOKENIZE` instead (as are a `TokenizeRequest` or
+`DecodeRequest` a front end built, TEI's `/tokenize` and `/decode`); `INPUT` then stays empty, so the
 embeddings branch of the graph is skipped for that run. A graph without `TOKENIZE` answers a
 tokenize call with UNIMPLEMENTED.
 """
@@ -35,11 +36,17 @@ from ovserve.graph import (
 )
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, parse_embeddings_body
 from ovserve.graph.formats.json_text import check_unicode, decode_bytes
-from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeRequest, parse_tokenize_body
+from ovserve.graph.formats.tokenize import (
+    DecodeRequest,
+    TokenizeBody,
+    TokenizerCall,
+    TokenizeRequest,
+    parse_tokenize_body,
+)
 
 REQUEST = Input[object]("REQUEST_PAYLOAD")
 DOCUMENTS = Output[EmbeddingsInput]("INPUT")
-TOKENIZE = Output[TokenizeRequest]("TOKENIZE", optional=True)
+TOKENIZE = Output[TokenizerCall]("TOKENIZE", optional=True)
 
 
 def documents_of(payload: object) -> EmbeddingsInput:
@@ -78,11 +85,12 @@ class EmbeddingsRequestCalculator(Calculator):
 
     def process(self, ctx: CalculatorContext) -> None:
         payload = ctx.get(REQUEST)
-        if isinstance(payload, TokenizeBody):
+        if isinstance(payload, TokenizeBody | TokenizeRequest | DecodeRequest):
             if not ctx.emits(TOKENIZE):
                 raise Unimplemented(
                     "this graph does not serve tokenize (its request node has no TOKENIZE stream)"
                 )
-            ctx.set(TOKENIZE, parse_tokenize_body(payload.body))
+            call = parse_tokenize_body(payload.body) if isinstance(payload, TokenizeBody) else payload
+            ctx.set(TOKENIZE, call)
             return
         ctx.set(DOCUMENTS, documents_of(payload))

@@ -12,7 +12,8 @@ Example config:
 
 The packet is an `EmbeddingsResult` (float32 `[N, D]`, C-contiguous, plus `prompt_tokens`); the
 front end that received the request encodes it (OpenAI float list or base64, KServe tensor).
-On a tokenize run only `TOKENS` has a packet, and the `TokenizeResult` is passed out as it is.
+On a tokenize or decode run only `TOKENS` has a packet, and its `TokenizeResult` or `DecodeResult`
+is passed out as it is.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from ovserve.graph import (
 )
 from ovserve.graph.formats.arrays import Float32Array
 from ovserve.graph.formats.embeddings import EmbeddingsResult
-from ovserve.graph.formats.tokenize import TokenizeResult
+from ovserve.graph.formats.tokenize import TokenizerAnswer
 
 EMBEDDINGS = Input[Float32Array]("EMBEDDINGS")
 PROMPT_TOKENS = Input[int]("PROMPT_TOKENS", optional=True)
-TOKENS = Input[TokenizeResult]("TOKENS", optional=True)
-RESPONSE = Output[EmbeddingsResult | TokenizeResult]("RESPONSE_PAYLOAD")
+TOKENS = Input[TokenizerAnswer]("TOKENS", optional=True)
+RESPONSE = Output[EmbeddingsResult | TokenizerAnswer]("RESPONSE_PAYLOAD")
 
 
 @register_calculator

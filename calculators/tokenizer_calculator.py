@@ -46,6 +46,10 @@ refused here, before the model runs, and the tokenization time is reported.
 node's cut and shaped by the request's options (`ovserve.graph.formats.tokens.arrange_token_rows`), so a
 client sees the full token count unless it asks for `max_length`. `pad_to_max_length` without
 `max_length` pads to the node's M; padding beyond M is refused (it would only allocate).
+The same branch serves TEI's `/tokenize` (a request with `details`: each token's text, whether
+it is special and its byte offsets, `calculators.token_details`) and `/decode` (a `DecodeRequest`),
+both through the detokenizer found beside the tokenizer model (`calculators.ov_detokenizer`);
+without one they answer UNIMPLEMENTED, naming where it was looked for.
 """
 
 from __future__ import annotations
@@ -55,7 +59,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from calculators import model_facts
+from calculators.ov_detokenizer import LazyDetokenizer
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings
+from calculators.token_details import token_details
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError, InvalidArgument, Unimplemented
 from ovserve.graph import (
@@ -73,9 +79,18 @@ from ovserve.graph import (
 from ovserve.graph.formats.arrays import Int64Array
 from ovserve.graph.formats.embeddings import EmbeddingsInput
 from ovserve.graph.formats.text_options import Prompts, resolve_cut
-from ovserve.graph.formats.tokenize import TokenizeRequest, TokenizeResult
+from ovserve.graph.formats.tokenize import (
+    DecodeRequest,
+    DecodeResult,
+    TokenDetail,
+    TokenizerAnswer,
+    TokenizerCall,
+    TokenizeRequest,
+    TokenizeResult,
+)
 from ovserve.graph.formats.tokens import (
     TOKEN_INPUT_TYPE_ID,
+    SplitRow,
     TokenBatch,
     arrange_token_rows,
     check_length,
@@ -90,8 +105,8 @@ INPUT_IDS = Output[Int64Array]("INPUT_IDS")
 ATTENTION_MASK = Output[Int64Array]("ATTENTION_MASK")
 TOKEN_TYPE_IDS = Output[Int64Array]("TOKEN_TYPE_IDS")
 PROMPT_TOKENS = Output[int]("PROMPT_TOKENS")
-TOKENIZE = Input[TokenizeRequest]("TOKENIZE", optional=True)
-TOKENS = Output[TokenizeResult]("TOKENS", optional=True)
+TOKENIZE = Input[TokenizerCall]("TOKENIZE", optional=True)
+TOKENS = Output[TokenizerAnswer]("TOKENS", optional=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,6 +118,7 @@ class _Tokenization:
     vocab_size: int | None
     token_type_id: int
     prompts: Prompts
+    detokenizer: LazyDetokenizer
 
     def encode(self, documents: EmbeddingsInput) -> tuple[TokenBatch, int]:
         options = documents.options
@@ -133,6 +149,10 @@ class _Tokenization:
         return batch, sum(len(row) for row in rows)
 
     def tokenize(self, request: TokenizeRequest) -> TokenizeResult:
+        texts = request.texts
+        if request.prompted:
+            prompt = self.prompts.prompt_for(request.prompt_name)
+            texts = tuple(prompt + text for text in texts) if prompt else texts
         pad_to = None
         if request.pad_to_max_length:
             limit = self.text.settings.max_length
@@ -141,15 +161,47 @@ class _Tokenization:
             if pad_to > limit:
                 message = f"max_length {pad_to} exceeds the maximum length {limit} of this graph"
                 raise InvalidArgument(message + " (pad_to_max_length)")
+        rows = self.text.split_rows(texts)
         tokens = arrange_token_rows(
-            self.text.split_rows(request.texts),
+            rows,
             add_special_tokens=request.add_special_tokens,
             max_length=request.max_length,
             pad_to=pad_to,
             pad_token_id=self.pad_token_id,
             padding_side=request.padding_side,
         )
-        return TokenizeResult(tokens=tokens, single=request.single)
+        if not request.details:
+            return TokenizeResult(tokens=tokens, single=request.single)
+        return TokenizeResult(
+            tokens=tokens,
+            single=request.single,
+            details=self._details(texts, rows, tokens, added=request.add_special_tokens),
+        )
+
+    def _details(
+        self, texts: Sequence[str], rows: Sequence[SplitRow], tokens: Sequence[Sequence[int]], *, added: bool
+    ) -> tuple[tuple[TokenDetail, ...], ...]:
+        """Each row's tokens with text, specialness and position (one detokenizer call for all).
+
+        `added`: the rows still hold the special tokens the tokenizer put around the content.
+        """
+        detokenizer = self.detokenizer.get()
+        flat = [token for row in tokens for token in row]
+        pieces, raw = iter(detokenizer.pieces(flat)), iter(detokenizer.raw_pieces(flat))
+        details = []
+        for text, row, ids in zip(texts, rows, tokens, strict=True):
+            content = range(row.prefix, len(ids) - row.suffix) if added else range(len(ids))
+            # As Hugging Face's special-tokens mask: only the tokens the tokenizer added are
+            # special; a `[SEP]` typed in the text or an `[UNK]` is content.
+            special = [i not in content for i in range(len(ids))]
+            details.append(
+                token_details(text, ids, [next(pieces) for _ in ids], [next(raw) for _ in ids], special)
+            )
+        return tuple(details)
+
+    def decode(self, request: DecodeRequest) -> DecodeResult:
+        texts = self.detokenizer.get().decode(request.rows, skip_special_tokens=request.skip_special_tokens)
+        return DecodeResult(texts=tuple(texts))
 
 
 def _settings(
@@ -213,6 +265,7 @@ class TokenizerCalculator(Calculator):
             prompts=model_facts.recorded_prompts(
                 model_facts.model_info(tokenizer.model), info, where=lc.node_name
             ),
+            detokenizer=LazyDetokenizer(lc.core, tokenizer.path, where=lc.node_name),
         )
 
     def process(self, ctx: CalculatorContext) -> None:
@@ -223,7 +276,8 @@ class TokenizerCalculator(Calculator):
                     "this graph does not serve tokenize (its tokenizer node has no TOKENS stream)"
                 )
             started = time.perf_counter()
-            ctx.set(TOKENS, state.tokenize(ctx.get(TOKENIZE)))
+            call = ctx.get(TOKENIZE)
+            ctx.set(TOKENS, state.decode(call) if isinstance(call, DecodeRequest) else state.tokenize(call))
             scope = request_scope.current()
             if scope is not None:
                 scope.tokenization_s += time.perf_counter() - started

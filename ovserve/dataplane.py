@@ -56,6 +56,8 @@ from ovserve.rerank_contract import (
 )
 from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
+    DecodeRequest,
+    DecodeResult,
     EmbeddingsInput,
     EmbeddingsRequest,
     EmbeddingsResult,
@@ -68,6 +70,7 @@ from ovserve.types import (
     ServableInfo,
     ServerMetadata,
     TokenizeBody,
+    TokenizeRequest,
     TokenizeResult,
 )
 
@@ -196,10 +199,14 @@ class DataPlane:
         )
 
     async def tokenize(
-        self, model: str, body: Mapping[str, object], *, inputs: int | None = None
+        self, model: str, body: Mapping[str, object] | TokenizeRequest, *, inputs: int | None = None
     ) -> TokenizeResult:
         """Admit one request (as `embeddings`), then run it as `_tokenize` does."""
         return await self._admitted(model, inputs, lambda: self._tokenize(model, body))
+
+    async def decode(self, model: str, request: DecodeRequest, *, inputs: int | None = None) -> DecodeResult:
+        """Admit one request (as `embeddings`), then run it as `_decode` does."""
+        return await self._admitted(model, inputs, lambda: self._decode(model, request))
 
     async def rerank(self, model: str, payload: RerankPayload, *, inputs: int | None = None) -> RerankResult:
         """Admit one request (as `embeddings`; `inputs`: its document count), then run it as
@@ -264,17 +271,32 @@ class DataPlane:
 
         return await self._answer(model, payload, finish, rerank=True)
 
-    async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
-        """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body.
+    async def _tokenize(self, model: str, body: Mapping[str, object] | TokenizeRequest) -> TokenizeResult:
+        """Run the tokenize branch of graph `model` on a decoded `/v3/tokenize` body, or on a
+        request a front end built (TEI's `/tokenize`).
 
         Raises:
             NotFound / Unavailable: as `graph`.
             InvalidArgument: a body problem, in the OVMS execution-error wrapper.
-            Unimplemented: the graph has no tokenize branch.
+            Unimplemented: the graph has no tokenize branch (or, for `details`, no detokenizer).
         """
-        result = await self._answer(model, TokenizeBody(body), _packet_as_it_is, rerank=None)
+        payload = body if isinstance(body, TokenizeRequest) else TokenizeBody(body)
+        result = await self._answer(model, payload, _packet_as_it_is, rerank=None)
         if not isinstance(result, TokenizeResult):
             raise Unimplemented(f"graph {model!r} does not serve tokenize")
+        return result
+
+    async def _decode(self, model: str, request: DecodeRequest) -> DecodeResult:
+        """Turn token ids back into text with graph `model`'s detokenizer (TEI's `/decode`).
+
+        Raises:
+            NotFound / Unavailable: as `graph`.
+            InvalidArgument: an id outside the vocabulary, in the OVMS execution-error wrapper.
+            Unimplemented: the graph has no tokenize branch or no detokenizer.
+        """
+        result = await self._answer(model, request, _packet_as_it_is, rerank=False)
+        if not isinstance(result, DecodeResult):
+            raise Unimplemented(f"graph {model!r} does not serve decode")
         return result
 
     async def _answer(

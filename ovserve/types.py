@@ -20,10 +20,19 @@ import numpy.typing as npt
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 from ovserve.graph.formats.rerank import RerankHit, RerankRequest, RerankResult
 from ovserve.graph.formats.text_options import TextOptions
-from ovserve.graph.formats.tokenize import TokenizeBody, TokenizeRequest, TokenizeResult
+from ovserve.graph.formats.tokenize import (
+    DecodeRequest,
+    DecodeResult,
+    TokenDetail,
+    TokenizeBody,
+    TokenizeRequest,
+    TokenizeResult,
+)
 
 __all__ = [
     "DATATYPES",
+    "DecodeRequest",
+    "DecodeResult",
     "EmbeddingsInput",
     "EmbeddingsRequest",
     "EmbeddingsResult",
@@ -39,6 +48,7 @@ __all__ = [
     "Tensor",
     "TensorSpec",
     "TextOptions",
+    "TokenDetail",
     "TokenizeBody",
     "TokenizeRequest",
     "TokenizeResult",

@@ -27,6 +27,7 @@ _INSTALL_HINT = (
     "ovserve export needs the export stack: run `make setup`, or `pip install 'ovserve[export]'` "
     "followed by `pip install --no-deps optimum-intel==2.2.0`"
 )
+_LOGGER = logging.getLogger(__name__)
 # Third-party loggers that print load reports, progress tables and notices during an export.
 _NOISY_LOGGERS = ("transformers", "optimum", "nncf", "openvino_tokenizers", "torch")
 
@@ -97,21 +98,42 @@ def export_tokenizer_ir(
     max_length: int,
     model_info: dict[str, Any],
     ovserve_keys: dict[str, str],
-) -> None:
-    """Convert the HF tokenizer at `source` into `xml_path`, cutting every input at `max_length`.
+    detokenizer_xml: Path | None = None,
+) -> bool:
+    """Convert the HF tokenizer at `source` into `xml_path`, cutting every input at `max_length`,
+    and its detokenizer into `detokenizer_xml` when given (what TEI's `/tokenize` and `/decode`
+    use; see `calculators.ov_detokenizer`). Returns whether a detokenizer was written: a
+    tokenizer openvino_tokenizers cannot make one for still exports, without it.
 
     Truncation is always on (it can only be set at conversion time): it is the guarantee that
     no input longer than the model supports ever reaches it.
     """
     ov, openvino_tokenizers, auto_tokenizer = _import_tokenizer_stack()
+    detokenizer = None
     with _quiet_third_party():
         hf_tokenizer = auto_tokenizer.from_pretrained(str(source))
         _whitespace_split_as_normalization(hf_tokenizer)
-        tokenizer = openvino_tokenizers.convert_tokenizer(
-            hf_tokenizer, truncation=True, max_length=max_length
-        )
+        if detokenizer_xml is not None:
+            try:
+                # Special tokens skipped by default; the skip list is how the server learns them.
+                tokenizer, detokenizer = openvino_tokenizers.convert_tokenizer(
+                    hf_tokenizer, truncation=True, max_length=max_length, with_detokenizer=True
+                )
+            except Exception as exc:  # openvino_tokenizers raises bare exceptions for unsupported decoders
+                _LOGGER.warning(
+                    "no detokenizer for %s (%s): TEI /tokenize and /decode will not serve", source, exc
+                )
+        if detokenizer is None:
+            tokenizer = openvino_tokenizers.convert_tokenizer(
+                hf_tokenizer, truncation=True, max_length=max_length
+            )
     rt_info.write_model_info(tokenizer, model_info, ovserve_keys)
     ov.save_model(tokenizer, str(xml_path))
+    if detokenizer is None or detokenizer_xml is None:
+        return False
+    detokenizer_xml.parent.mkdir(parents=True, exist_ok=True)
+    ov.save_model(detokenizer, str(detokenizer_xml))
+    return True
 
 
 def _whitespace_split_as_normalization(hf_tokenizer: Any) -> None:

@@ -57,6 +57,7 @@ def export_embeddings(
         ir_dir = staging / "new"
         ir_dir.mkdir()
         model_xml, tokenizer_xml = _ir_paths(ir_dir, options.layout)
+        detokenizer_xml = layouts.detokenizer_path(tokenizer_xml.parent, options.layout)
         step(2, f"exporting model ({options.weight_format}) ...")
         convert.export_model_ir(
             source.path,
@@ -74,6 +75,7 @@ def export_embeddings(
             max_length=plan.tokenizer_max_length,
             model_info=source.tokenizer_config,
             ovserve_keys=plan.rt_keys,
+            detokenizer_xml=detokenizer_xml,
         )
         step(4, f"writing {options.layout} layout into {options.graph_dir}")
         if options.layout == "flat":

@@ -8,6 +8,7 @@ Pure text and path logic: `ovserve.export.embeddings` decides when and where it 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Final
 
 TOKENIZER_DIR: Final = "tokenizer"
@@ -15,6 +16,10 @@ EMBEDDINGS_DIR: Final = "embeddings"
 VERSIONED_XML: Final = "model.xml"
 FLAT_MODEL_XML: Final = "openvino_model.xml"
 FLAT_TOKENIZER_XML: Final = "openvino_tokenizer.xml"
+# The detokenizer (TEI /tokenize, /decode): beside the flat files; in a subfolder of the
+# tokenizer's version folder, which OVMS's model loader does not read (`calculators.ov_detokenizer`).
+DETOKENIZER_XML: Final = "openvino_detokenizer.xml"
+VERSIONED_DETOKENIZER_DIR: Final = "detokenizer"
 GRAPH_FILE: Final = "graph.pbtxt"
 SUBCONFIG_FILE: Final = "subconfig.json"
 # Copied from the source into a flat directory, if present: what OVMS's calculator reads
@@ -36,6 +41,13 @@ FLAT_COPIED_FILES: Final = (
     "config_sentence_transformers.json",
     "1_Pooling/config.json",
 )
+
+
+def detokenizer_path(tokenizer_folder: Path, layout: str) -> Path:
+    """Where the detokenizer goes for a tokenizer written into `tokenizer_folder`."""
+    if layout == "flat":
+        return tokenizer_folder / DETOKENIZER_XML
+    return tokenizer_folder / VERSIONED_DETOKENIZER_DIR / DETOKENIZER_XML
 
 
 def tokenizer_servable(graph_name: str) -> str:

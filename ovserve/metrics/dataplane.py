@@ -37,7 +37,16 @@ from ovserve.graph import request_scope
 from ovserve.metrics.context import current_call
 from ovserve.metrics.recorder import Metrics, ModelTimes
 from ovserve.repository import ServedView
-from ovserve.types import EmbeddingsResult, InferRequest, InferResponse, RerankResult, TokenizeResult
+from ovserve.types import (
+    DecodeRequest,
+    DecodeResult,
+    EmbeddingsResult,
+    InferRequest,
+    InferResponse,
+    RerankResult,
+    TokenizeRequest,
+    TokenizeResult,
+)
 
 T = TypeVar("T")
 
@@ -73,9 +82,13 @@ class MeteredDataPlane(DataPlane):
             model, lambda: parent(model, payload, dimensions=dimensions, render=render)
         )
 
-    async def _tokenize(self, model: str, body: Mapping[str, object]) -> TokenizeResult:
+    async def _tokenize(self, model: str, body: Mapping[str, object] | TokenizeRequest) -> TokenizeResult:
         parent = super()._tokenize
         return await self._graph_run(model, lambda: parent(model, body))
+
+    async def _decode(self, model: str, request: DecodeRequest) -> DecodeResult:
+        parent = super()._decode
+        return await self._graph_run(model, lambda: parent(model, request))
 
     async def _rerank(self, model: str, payload: RerankPayload) -> RerankResult:
         parent = super()._rerank

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 import openvino as ov
-import openvino_tokenizers  # noqa: F401  (registers the tokenizer ops before reading the IR)
+import openvino_tokenizers
 import pytest
+from openvino.exceptions import OVTypeError
 
+from ovserve.export import convert
 from ovserve.export.cli import main
 from ovserve.runtime import rt_info
 from tests.support.models import (
@@ -52,9 +54,15 @@ def test_int8_export_produces_the_seed_tree() -> None:
         f"{name}/embeddings/1/model.xml",
         f"{name}/graph.pbtxt",
         f"{name}/subconfig.json",
+        f"{name}/tokenizer/1/detokenizer/openvino_detokenizer.bin",
+        f"{name}/tokenizer/1/detokenizer/openvino_detokenizer.xml",
         f"{name}/tokenizer/1/model.bin",
         f"{name}/tokenizer/1/model.xml",
     ]
+    # OVMS loads a version folder's first *.xml file and does not look into subfolders: the
+    # detokenizer (ours only) must not sit beside model.xml.
+    for version in (graph_dir(config) / "tokenizer/1", graph_dir(config) / "embeddings/1"):
+        assert [path.name for path in version.glob("*.xml")] == ["model.xml"]
     assert json.loads(config.read_text()) == {
         "model_config_list": [{"config": {"name": name, "base_path": name}}]
     }
@@ -193,6 +201,8 @@ def test_flat_layout_with_truncation() -> None:
         "config_sentence_transformers.json",
         "graph.pbtxt",
         "modules.json",
+        "openvino_detokenizer.bin",  # where optimum-cli writes it too
+        "openvino_detokenizer.xml",
         "openvino_model.bin",
         "openvino_model.xml",
         "openvino_tokenizer.bin",
@@ -231,3 +241,30 @@ def test_fp32_export_asks_for_f32_execution() -> None:
     assert info[rt_info.KEY_INFERENCE_PRECISION_HINT] == "f32"
     # Not silently halved to fp16 on save: all-MiniLM-L6-v2 has ~22.7M fp32 parameters.
     assert (directory / "embeddings/1/model.bin").stat().st_size > 85_000_000
+
+
+def test_a_tokenizer_openvino_tokenizers_cannot_detokenize_still_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openvino_tokenizers refuses some decoders; the export then goes on without a detokenizer
+    (only TEI's /tokenize and /decode need one) and says so."""
+    real = openvino_tokenizers.convert_tokenizer
+
+    def refusing(*args: Any, with_detokenizer: bool = False, **kwargs: Any) -> Any:
+        if with_detokenizer:
+            raise OVTypeError("Detokenizer is not supported")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(openvino_tokenizers, "convert_tokenizer", refusing)
+    detokenizer = tmp_path / "detokenizer" / "openvino_detokenizer.xml"
+    written = convert.export_tokenizer_ir(
+        default_model_source(),
+        tmp_path / "model.xml",
+        max_length=128,
+        model_info={},
+        ovserve_keys={},
+        detokenizer_xml=detokenizer,
+    )
+    assert not written
+    assert (tmp_path / "model.xml").is_file()
+    assert not detokenizer.parent.exists()

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from ovserve.graph.runner import Graph
 from tests.calculators.support import LONG_TEXT, TEXTS
 from tests.support.models import exported_workspace
-from tests.support.zoo import zoo_model
+from tests.support.zoo import ZOO, zoo_model
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -34,6 +35,14 @@ a few whose whitespace the tokenizers of other architectures treat differently."
 
 
 assert LONG_TEXT in ZOO_TEXTS
+
+
+def prompt_names(zoo: ZooCase) -> list[str]:
+    """The zoo model's own prompt names; skips the test for a model that has none."""
+    prompts = ZOO[zoo.name].prompts
+    if not prompts:
+        pytest.skip(f"{zoo.name} has no prompts")
+    return list(prompts)
 
 
 def st_prompt(model: SentenceTransformer, prompt_name: str | None = None) -> str:

@@ -24,7 +24,7 @@ from ovserve.graph.runner import Graph
 from tests.calculators.support import LONG_TEXT, load_text_graph, run_graph, variant_of_flat_graph
 from tests.support.models import graph_dir
 from tests.support.zoo import ZOO
-from tests.zoo.support import ZOO_TEXTS, ZooCase, st_encode, st_tokens, zoo_workspace
+from tests.zoo.support import ZOO_TEXTS, ZooCase, prompt_names, st_encode, st_tokens, zoo_workspace
 from tests.zoo.test_zoo_models import REQUESTS, assert_close, expect_right_vectors, run_merged
 
 pytestmark = pytest.mark.slow
@@ -42,13 +42,6 @@ def embed_with(graph: Graph, texts: tuple[str, ...], **options: object) -> Embed
 def tokenization_of(graph: Graph) -> _Tokenization:
     (state,) = [s for s in graph.node_states().values() if isinstance(s, _Tokenization)]
     return state
-
-
-def prompt_names(zoo: ZooCase) -> list[str]:
-    prompts = ZOO[zoo.name].prompts
-    if not prompts:
-        pytest.skip(f"{zoo.name} has no prompts")
-    return list(prompts)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from ovserve.frontends.rest import (
     openai,
     openapi,
     tei,
+    tei_tokens,
     tfs,
 )
 from ovserve.frontends.rest.errors import ERROR_BODIES, ErrorBodies, error_middleware
@@ -75,4 +76,5 @@ def make_app(
     bodies.add_routes(app, docs.ROUTES)
     bodies.add_routes(app, openai.ROUTES, openai.error_body)
     bodies.add_routes(app, tei.ROUTES, tei.error_body)
+    bodies.add_routes(app, tei_tokens.ROUTES, tei.error_body)
     return app

@@ -68,6 +68,28 @@ TEI_EMBED_REQUEST: Schema = {
         "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
     },
 }
+TEI_TOKENIZE_REQUEST: Schema = {
+    "type": "object",
+    "required": ["inputs"],
+    "properties": {
+        "inputs": {
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+        },
+        "add_special_tokens": {"type": "boolean"},
+        "prompt_name": {"type": ["string", "null"]},
+        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+    },
+}
+_IDS: Schema = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+TEI_DECODE_REQUEST: Schema = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {
+        "ids": {"oneOf": [_IDS, {"type": "array", "items": _IDS, "minItems": 1}]},
+        "skip_special_tokens": {"type": "boolean"},
+        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+    },
+}
 _DATATYPES = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"]
 INFER_REQUEST: Schema = {
     "type": "object",
@@ -178,6 +200,16 @@ def _paths() -> dict[str, Schema]:
     }
     paths["/similarity"] = {
         "post": _op("POST /similarity", "TEI similarity: cosine of source_sentence with each sentence")
+    }
+    paths["/tokenize"] = {
+        "post": _op(
+            "POST /tokenize",
+            "TEI tokenize: each token's id, text, special flag and byte offsets",
+            body=TEI_TOKENIZE_REQUEST,
+        )
+    }
+    paths["/decode"] = {
+        "post": _op("POST /decode", "TEI decode: token ids back to text", body=TEI_DECODE_REQUEST)
     }
     paths["/info"] = {"get": _op("GET /info", "TEI model information")}
     paths["/rerank"] = {"post": _op("POST /rerank", "TEI rerank: documents sorted by relevance to a query")}

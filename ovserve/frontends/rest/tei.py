@@ -1,5 +1,5 @@
 """Text Embeddings Inference (TEI) routes on the same data plane: `/embed`, `/similarity`,
-`/rerank`, `/info`, `/health`.
+`/rerank`, `/info`, `/health` (`/tokenize` and `/decode`: `ovserve.frontends.rest.tei_tokens`).
 
 TEI serves one model, so its bodies name none. Here the model is the body's `model` (an
 ovserve extension; aliases and last segments resolve as on the OpenAI routes), else the only
@@ -44,7 +44,7 @@ from ovserve.graph_contract import UNIT_NORM_TOLERANCE
 from ovserve.types import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult, RerankRequest, TextOptions
 
 
-def _body(value: object) -> Mapping[str, object]:
+def body_of(value: object) -> Mapping[str, object]:
     if not isinstance(value, Mapping):
         raise InvalidArgument("the JSON body must be an object")
     return value
@@ -62,7 +62,7 @@ def error_body(status: int, message: str) -> dict[str, object]:
     }
 
 
-def _model(dataplane: DataPlane, body: Mapping[str, object], *, rerank: bool = False) -> str:
+def model_of(dataplane: DataPlane, body: Mapping[str, object], *, rerank: bool = False) -> str:
     asked = body.get("model")
     if asked is not None:
         if not isinstance(asked, str):
@@ -80,7 +80,7 @@ def _model(dataplane: DataPlane, body: Mapping[str, object], *, rerank: bool = F
     return graphs[0]
 
 
-def _texts(value: object, field: str) -> tuple[str, ...]:
+def texts_of(value: object, field: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
@@ -110,7 +110,7 @@ async def _embed_texts(
     options: TextOptions = DEFAULT_OPTIONS,
 ) -> EmbeddingsResult:
     dataplane = request.app[DATAPLANE]
-    model = _model(dataplane, body)
+    model = model_of(dataplane, body)
     dataplane.graph(model)  # 404 / 503 before the input checks, as on the OpenAI routes
     payload = EmbeddingsRequest(input=EmbeddingsInput(texts=texts, options=options), model=model)
     return await dataplane.embeddings(model, payload, inputs=len(texts))
@@ -123,9 +123,9 @@ def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 
 async def embed(request: web.Request) -> web.Response:
-    body = _body(await read_json(request))
+    body = body_of(await read_json(request))
     options = _text_options(body)
-    result = await _embed_texts(request, body, _texts(body.get("inputs"), "inputs"), options)
+    result = await _embed_texts(request, body, texts_of(body.get("inputs"), "inputs"), options)
     vectors = result.embeddings
     norms = np.linalg.norm(vectors, axis=1)
     normalized = bool(np.all(np.abs(norms - 1) < UNIT_NORM_TOLERANCE))
@@ -141,14 +141,14 @@ async def embed(request: web.Request) -> web.Response:
 
 
 async def similarity(request: web.Request) -> web.Response:
-    body = _body(await read_json(request))
+    body = body_of(await read_json(request))
     inputs = body.get("inputs")
     if not isinstance(inputs, Mapping):
         raise InvalidArgument("inputs must be an object with source_sentence and sentences")
-    source = _texts(inputs.get("source_sentence"), "inputs.source_sentence")
+    source = texts_of(inputs.get("source_sentence"), "inputs.source_sentence")
     if len(source) != 1:
         raise InvalidArgument("inputs.source_sentence must be one string")
-    sentences = _texts(inputs.get("sentences"), "inputs.sentences")
+    sentences = texts_of(inputs.get("sentences"), "inputs.sentences")
     vectors = _unit((await _embed_texts(request, body, source + sentences)).embeddings)
     scores = vectors[1:] @ vectors[0]
     return json_bytes_response(dumps(scores.astype(np.float64).tolist()))
@@ -184,14 +184,14 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def rerank(request: web.Request) -> web.Response:
-    body = _body(await read_json(request))
+    body = body_of(await read_json(request))
     dataplane = request.app[DATAPLANE]
-    model = _model(dataplane, body, rerank=True)
+    model = model_of(dataplane, body, rerank=True)
     dataplane.graph(model)  # 404 / 503 before the input checks
     query = body.get("query")
     if not isinstance(query, str):
         raise InvalidArgument("query must be a string")
-    texts = _texts(body.get("texts"), "texts")
+    texts = texts_of(body.get("texts"), "texts")
     flags = {
         key: body.get(key, default)
         for key, default in (("return_text", False), ("raw_scores", False), ("truncate", True))

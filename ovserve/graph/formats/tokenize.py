@@ -1,11 +1,14 @@
-"""The `/v3/tokenize` operation's request and result objects and its body validation,
-with OVMS's error texts (`text field is required`, ...).
+"""The tokenizer's own operations: `/v3/tokenize` (OVMS) and TEI's `/tokenize` and `/decode`.
+Their request and result objects, and the `/v3/tokenize` body validation with OVMS's error texts
+(`text field is required`, ...).
 
 A tokenize call travels through the same graph as an embeddings call: the front end hands the
 graph a `TokenizeBody` (the JSON body, not yet validated, so that problems come back inside the
 OVMS execution-error wrapper exactly as embeddings body errors do); the request node validates it
 into a `TokenizeRequest` and emits it on its `TOKENIZE` branch; the tokenizer node answers with a
-`TokenizeResult`, which the response node passes out on `RESPONSE_PAYLOAD`.
+`TokenizeResult`, which the response node passes out on `RESPONSE_PAYLOAD`. TEI's calls take the
+same branch, built by their front end: a `TokenizeRequest` with `details` (each token's text and
+position too) or a `DecodeRequest`, answered with a `DecodeResult`.
 
 Validation failures raise `InvalidArgument` with the OVMS message texts.
 """
@@ -40,6 +43,11 @@ class TokenizeRequest:
             graph's maximum length when `max_length` is not given). Off: rows keep their own length.
         add_special_tokens: add `[CLS]`/`[SEP]` and the like, as the tokenizer does by default.
         padding_side: where padding goes when `pad_to_max_length` is on.
+        details: also give each token's text, whether it is special and where it sits in the
+            text (`TokenizeResult.details`; needs the graph's detokenizer).
+        prompted: put the model's prompt before each text, as embeddings requests do:
+            `prompt_name`'s, else the model's default one (TEI; OVMS's call adds none).
+        prompt_name: the prompt to use when `prompted`; None: the default.
     """
 
     texts: tuple[str, ...]
@@ -48,14 +56,64 @@ class TokenizeRequest:
     pad_to_max_length: bool = False
     add_special_tokens: bool = True
     padding_side: PaddingSide = "right"
+    details: bool = False
+    prompted: bool = False
+    prompt_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenDetail:
+    """One token as TEI's `/tokenize` gives it.
+
+    Attributes:
+        id: the token id.
+        text: the input's text the token covers; for a special token, or one whose place was
+            not found, the token decoded alone.
+        special: added around the text by the tokenizer (`[CLS]`, `</s>`), as Hugging Face's
+            special-tokens mask counts them.
+        start, stop: UTF-8 byte offsets of `text` in the tokenized text; None for special
+            tokens and tokens whose place was not found (`calculators.token_details`).
+    """
+
+    id: int
+    text: str
+    special: bool
+    start: int | None
+    stop: int | None
 
 
 @dataclass(frozen=True, kw_only=True)
 class TokenizeResult:
-    """Token ids per text, in input order; `single` as in `TokenizeRequest`."""
+    """Token ids per text, in input order; `single` as in `TokenizeRequest`; `details`, one
+    row per text, when the request asked for them (else empty)."""
 
     tokens: tuple[tuple[int, ...], ...]
     single: bool = False
+    details: tuple[tuple[TokenDetail, ...], ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecodeRequest:
+    """Token id rows to turn back into text (TEI's `/decode`).
+
+    Attributes:
+        rows: one id list per text wanted.
+        skip_special_tokens: leave the tokenizer's special tokens out, as Hugging Face's `decode`.
+    """
+
+    rows: tuple[tuple[int, ...], ...]
+    skip_special_tokens: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecodeResult:
+    """One string per row of the `DecodeRequest`, in order."""
+
+    texts: tuple[str, ...]
+
+
+TokenizerCall = TokenizeRequest | DecodeRequest
+TokenizerAnswer = TokenizeResult | DecodeResult
 
 
 def parse_tokenize_body(body: Mapping[str, object]) -> TokenizeRequest:
