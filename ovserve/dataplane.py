@@ -6,7 +6,7 @@ the two protocols answer the same by construction. The data plane owns:
 
 * the server: liveness, readiness, server metadata, the status document, config reload;
 * servables: listing, readiness, KServe metadata (graphs: the tensor contract of `infer`);
-* inference: `embeddings`, `tokenize`, `rerank`, `infer`, each admitted by the `RequestGuard`
+* inference: `embeddings`, `tokenize`, `decode`, `rerank`, `infer`, each admitted by the `RequestGuard`
   (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
 
 It reads the repository through `ServedView` (a Protocol) and reloads through `Reloadable`.
