@@ -73,7 +73,6 @@ class Detokenizer:
         self.vocab_size = vocab[0].get_length()
         skip = _skip_list(decoder)
         self.special_ids: frozenset[int] = frozenset(int(i) for i in skip)
-        self._where = where
         keeping = _without_skip_list(model) if self.special_ids else model
         self._skipping = _compile(core, model)
         self._keeping = _compile(core, keeping) if self.special_ids else self._skipping
