@@ -56,28 +56,28 @@ TOKENIZE_REQUEST: Schema = {
         "padding_side": {"type": "string", "enum": ["left", "right"]},
     },
 }
+_TEI_INPUTS: Schema = {
+    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+}
+_TEI_MODEL: Schema = {"type": "string", "description": "ovserve: the graph, when several serve"}
 TEI_EMBED_REQUEST: Schema = {
     "type": "object",
     "required": ["inputs"],
     "properties": {
-        "inputs": {
-            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
-        },
+        "inputs": _TEI_INPUTS,
         "normalize": {"type": "boolean"},
         "truncate": {"type": "boolean", "description": "only false: the graph decides truncation"},
-        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+        "model": _TEI_MODEL,
     },
 }
 TEI_TOKENIZE_REQUEST: Schema = {
     "type": "object",
     "required": ["inputs"],
     "properties": {
-        "inputs": {
-            "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
-        },
+        "inputs": _TEI_INPUTS,
         "add_special_tokens": {"type": "boolean"},
         "prompt_name": {"type": ["string", "null"]},
-        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+        "model": _TEI_MODEL,
     },
 }
 _IDS: Schema = {"type": "array", "items": {"type": "integer", "minimum": 0}}
@@ -87,7 +87,7 @@ TEI_DECODE_REQUEST: Schema = {
     "properties": {
         "ids": {"oneOf": [_IDS, {"type": "array", "items": _IDS, "minItems": 1}]},
         "skip_special_tokens": {"type": "boolean"},
-        "model": {"type": "string", "description": "ovserve: the graph, when several serve"},
+        "model": _TEI_MODEL,
     },
 }
 _DATATYPES = ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64"]
