@@ -133,3 +133,13 @@ async def test_without_a_detokenizer_tokenize_and_decode_say_what_is_missing(
     # Everything else still serves.
     assert (await post(without_detokenizer, "/embed", {"inputs": "x"})).status_code == 200
     assert (await post(without_detokenizer, "/v3/tokenize", {"model": GRAPH, "text": "x"})).status_code == 200
+
+
+async def test_a_large_decode_body_is_checked_and_decoded(server: Server) -> None:
+    """Over `DECODE_OFF_LOOP_BYTES` the ids are checked on a worker thread: same answers."""
+    row = [7592] * 20_000  # ~120 KB of JSON
+    ok = await post(server, "/decode", {"ids": [row, [101]]})
+    bad = await post(server, "/decode", {"ids": [row, [101, "x"]]})
+    assert ok.status_code == 200
+    assert ok.json() == [" ".join(["hello"] * 20_000), ""]
+    assert bad.status_code == 400
