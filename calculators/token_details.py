@@ -87,10 +87,9 @@ def token_details(
         byte_at = None
     else:
         source = _FoldedText(text)
-        blank = [
-            not is_special and not fold(piece) for piece, is_special in zip(pieces, special, strict=True)
-        ]
-        spans = _fill_gaps(text, _placed(source, pieces, special), special, blank)
+        folded = [fold(piece) for piece in pieces]
+        blank = [not is_special and not f for f, is_special in zip(folded, special, strict=True)]
+        spans = _fill_gaps(text, _placed(source, pieces, folded, special), special, blank)
         _place_blanks(spans, blank)
         byte_at = source.byte_at
     details = []
@@ -162,12 +161,13 @@ def _place_blanks(spans: list[_Span | None], blank: Sequence[bool]) -> None:
             spans[i] = (following[0], following[0] + 1)
 
 
-def _placed(source: _FoldedText, pieces: Sequence[str], special: Sequence[bool]) -> list[_Span | None]:
+def _placed(
+    source: _FoldedText, pieces: Sequence[str], folded_pieces: Sequence[str], special: Sequence[bool]
+) -> list[_Span | None]:
     """Each content token's `[first, last)` character span found by its folded text, else None."""
     cursor = 0
     spans: list[_Span | None] = []
-    for piece, is_special in zip(pieces, special, strict=True):
-        folded = fold(piece)
+    for piece, folded, is_special in zip(pieces, folded_pieces, special, strict=True):
         found = None if is_special or not folded or _REPLACEMENT in piece else source.find(folded, cursor)
         if found is None:
             spans.append(None)
