@@ -5,7 +5,8 @@ and encode the result; they never touch the repository, the lifecycle or a graph
 the two protocols answer the same by construction. The data plane owns:
 
 * the server: liveness, readiness, server metadata, the status document, config reload;
-* servables: listing, readiness, KServe metadata (graphs: the tensor contract of `infer`);
+* servables: listing and version status (`ovserve.listing.ServableListing`, its base),
+  readiness, KServe metadata (graphs: the tensor contract of `infer`);
 * inference: `embeddings`, `tokenize`, `decode`, `rerank`, `infer`, each admitted by the `RequestGuard`
   (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
 
@@ -43,7 +44,7 @@ from ovserve.graph_contract import (
 )
 from ovserve.lifecycle import ReloadError as ReloadError  # raised by `reload`, for front ends
 from ovserve.lifecycle import ReloadOutcome
-from ovserve.models.manager import LoadedModelVersion
+from ovserve.listing import ServableListing
 from ovserve.models.serving import model_metadata_of, run_model
 from ovserve.names import ModelNames
 from ovserve.repository import ServedView
@@ -54,7 +55,6 @@ from ovserve.rerank_contract import (
     rerank_request_of,
     rerank_response,
 )
-from ovserve.status import VersionState, VersionStatus
 from ovserve.types import (
     DecodeRequest,
     DecodeResult,
@@ -67,7 +67,6 @@ from ovserve.types import (
     NonJsonPayload,
     RerankRequest,
     RerankResult,
-    ServableInfo,
     ServerMetadata,
     TokenizeBody,
     TokenizeRequest,
@@ -104,8 +103,9 @@ class DeferredInfer:
 T = TypeVar("T")
 
 
-class DataPlane:
-    """Serves the repository's graphs and models to the front ends."""
+class DataPlane(ServableListing):
+    """Serves the repository's graphs and models to the front ends (listing and status:
+    `ServableListing`)."""
 
     def __init__(
         self,
@@ -115,7 +115,7 @@ class DataPlane:
         guard: RequestGuard | None = None,
         aliases: Mapping[str, str] | None = None,
     ) -> None:
-        self.repository = repository
+        super().__init__(repository)
         self.guard = guard if guard is not None else RequestGuard()
         self._reloader = reloader
         self.started = time.time()
@@ -141,10 +141,6 @@ class DataPlane:
     def limits(self) -> RequestLimits:
         """The per-request limits admission applies (`--max_inputs_per_request`, ...)."""
         return self.guard.limits
-
-    def statuses(self) -> dict[str, list[VersionStatus]]:
-        """Every servable's versions and states (the `/v1/config` document's content)."""
-        return self.repository.statuses()
 
     async def reload(self, *, pause: float = 0.0) -> ReloadOutcome:
         """Apply what changed on disk (config, graph files, version directories) off the loop.
@@ -337,52 +333,7 @@ class DataPlane:
                 message = EXECUTION_ERROR_PREFIX.format(code=code) + exc.message
                 raise OvserveError(message, code=exc.code) from exc
 
-    # -- listing and metadata ----------------------------------------------------------------
-
-    def list_servables(self) -> list[ServableInfo]:
-        """Every servable (graphs and models) with at least one AVAILABLE version, sorted by name."""
-        return [s for s in self._servables() if s.available]
-
-    def servable(self, name: str) -> ServableInfo:
-        """One available servable.
-
-        Raises:
-            NotFound: `Model not found` (OVMS answers 500 for this; 404 is the right code).
-        """
-        for info in self._servables():
-            if info.name == name and info.available:
-                return info
-        raise NotFound("Model not found")
-
-    def _servables(self) -> list[ServableInfo]:
-        result = []
-        for name, statuses in sorted(self.repository.statuses().items()):
-            available = tuple(s.version for s in statuses if s.state == VersionState.AVAILABLE)
-            result.append(
-                ServableInfo(
-                    name=name,
-                    kind="graph" if self.is_graph(name) else "model",
-                    available=bool(available),
-                    versions=available,
-                )
-            )
-        return result
-
-    def version_statuses(self, name: str, version: int | None = None) -> list[VersionStatus]:
-        """The TFS status of one servable: every version, or only `version`, ascending.
-
-        Raises:
-            NotFound: `Model with requested name is not found` / `… version is not found`.
-        """
-        statuses = self.repository.statuses().get(name)
-        if statuses is None:
-            raise NotFound("Model with requested name is not found")
-        chosen = sorted(
-            (s for s in statuses if version is None or s.version == version), key=lambda s: s.version
-        )
-        if not chosen:
-            raise NotFound("Model with requested version is not found")
-        return chosen
+    # -- metadata and inference ----------------------------------------------------------------
 
     async def model_metadata(self, name: str, version: int | None = None) -> ModelMetadata:
         """KServe metadata of a model version, or of a graph (version 1 or none).
@@ -477,18 +428,6 @@ class DataPlane:
             return is_rerank_graph(self.graph(name))
         except OvserveError:
             return False
-
-    def is_graph(self, name: str) -> bool:
-        """True for every graph name configured now or earlier (retired ones answer
-        `Mediapipe is retired`)."""
-        return self.repository.is_graph(name)
-
-    def _model(self, name: str, version: int | None) -> LoadedModelVersion:
-        return self.repository.models.resolve(name, version)
-
-    def _model_versions(self, name: str) -> tuple[str, ...]:
-        statuses = self.repository.statuses().get(name, [])
-        return tuple(str(s.version) for s in statuses if s.state == VersionState.AVAILABLE)
 
 
 def _wrong_kind(model: str, *, rerank_graph: bool) -> str:

@@ -108,6 +108,7 @@ CORE = [
     "ovserve.status",
     "ovserve.types",
     "ovserve.dataplane",
+    "ovserve.listing",
     "ovserve.graph_contract",
     "ovserve.rerank_contract",
     "ovserve.lifecycle",
