@@ -97,10 +97,15 @@ class RequestGuard:
             )
         self._inflight[servable] = count + 1
         scope = request_scope.current()
-        if scope is None:  # a caller without a front end's scope (tests, tools)
-            scope = request_scope.RequestScope()
-        scope.max_tokens = self.limits.max_tokens_per_request
         try:
+            if scope is not None:
+                scope.max_tokens = self.limits.max_tokens_per_request
+                scope.servable = servable
+                return await self._run_admitted(servable, work)
+            # A caller without a front end's scope (tests, tools): the limit still applies.
+            scope = request_scope.RequestScope(
+                max_tokens=self.limits.max_tokens_per_request, servable=servable
+            )
             with request_scope.entered(scope):
                 return await self._run_admitted(servable, work)
         finally:

@@ -30,6 +30,8 @@ class RequestScope:
         tokenization_s: running the tokenizer.
         inference_s: running the model (the whole merged batch the request's rows were in).
         graph_runs: graph runs made for the request (timing headers only when > 0).
+        servable: the model or graph the request was admitted to (`ovserve.admission`); empty
+            for a request that runs none (metadata, health). The access log names it.
     """
 
     max_tokens: int = 0
@@ -37,6 +39,7 @@ class RequestScope:
     tokenization_s: float = 0.0
     inference_s: float = 0.0
     graph_runs: int = 0
+    servable: str = ""
 
     def timings_ms(self) -> dict[str, float]:
         """`tokenization`, `queue`, `inference` in ms; empty when the request ran no graph."""

@@ -49,6 +49,10 @@ async def test_rest_and_grpc_access_log(tmp_path: Path, caplog: pytest.LogCaptur
             await anonymous
             generated_grpc = dict(await anonymous.trailing_metadata())["x-request-id"]
             assert re.fullmatch(r"[0-9a-f]{32}", generated_grpc)
+            await stub.ModelInfer(raw_request("relu", {"x": ("FP32", np.ones((1, 4), dtype=np.float32))}))
+        body = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
+        async with session.post(f"{base}/v2/models/relu/infer", json=body) as r:
+            assert r.status == 200
     records = _records(caplog)
     rest = [r for r in records if r["protocol"] == "rest"]
     assert {
@@ -59,13 +63,20 @@ async def test_rest_and_grpc_access_log(tmp_path: Path, caplog: pytest.LogCaptur
     }.items() <= rest[0].items()
     assert rest[1]["request_id"] == generated
     assert rest[1]["status"] == 404
+    # An inference names the servable it was admitted to; metadata requests have no `model`.
+    assert {"path": "/v2/models/relu/infer", "model": "relu", "status": 200}.items() <= rest[2].items()
+    assert "model" not in rest[0]
+    assert "model" not in rest[1]
     assert all(isinstance(r["total_ms"], float) for r in records)
     grpc_records = [r for r in records if r["protocol"] == "grpc"]
     assert [(r["method"], r["status"]) for r in grpc_records] == [
         ("ModelMetadata", "OK"),
         ("ModelMetadata", "NOT_FOUND"),
         ("ModelMetadata", "OK"),
+        ("ModelInfer", "OK"),
     ]
+    assert grpc_records[3]["model"] == "relu"
+    assert all("model" not in r for r in grpc_records[:3])
     assert grpc_records[0]["request_id"] == "g-1"
     assert grpc_records[2]["request_id"] == generated_grpc
 

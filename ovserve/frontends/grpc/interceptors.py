@@ -4,10 +4,11 @@
 `authorization: Bearer <key>` (UNAUTHENTICATED, before the request is decoded; a refused
 stream first waits up to a second for its first message, so the client's write lands).
 `AccessLogInterceptor` echoes the client's `x-request-id` in initial metadata, or creates one and
-returns it in trailing metadata, and logs one JSON line per unary RPC on `ovserve.access`; a
-stream is logged once, when it ends. (Initial metadata sent on its own is one more operation of
-the call, measured at ~8% of the loop's Python time under load; trailing metadata goes out with
-the status. A client that wants the id before the answer sends its own.)
+returns it in trailing metadata, and logs one JSON line per unary RPC on `ovserve.access` (with
+`model` when the RPC was admitted to one); a stream is logged once, when it ends. (Initial
+metadata sent on its own is one more operation of the call, measured at ~8% of the loop's
+Python time under load; trailing metadata goes out with the status. A client that wants the
+id before the answer sends its own.)
 `MetricsInterceptor` labels each RPC for `ovserve.metrics` (api KServe, interface gRPC).
 """
 
@@ -125,7 +126,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 code = context.code() or grpc.StatusCode.UNKNOWN
                 raise
             finally:
-                _log(method, request_id, code, started, context.peer(), scope.timings_ms())
+                _log(method, request_id, code, started, context.peer(), scope.timings_ms(), scope.servable)
 
         return handler._replace(unary_unary=logged)
 
@@ -200,14 +201,22 @@ def _logged_stream(inner: Any, method: str, request_id: str) -> Any:
 
 
 def _log(
-    method: str, request_id: str, code: Any, started: float, peer: str, timings: dict[str, float]
+    method: str,
+    request_id: str,
+    code: Any,
+    started: float,
+    peer: str,
+    timings: dict[str, float],
+    servable: str = "",
 ) -> None:
+    """One access-log line; `model` only for an RPC admitted to a servable (as on REST)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     record = {
         "protocol": "grpc",
         "request_id": request_id,
         "method": method,
+        **({"model": servable} if servable else {}),
         "status": getattr(code, "name", str(code)),
         "total_ms": round((time.perf_counter() - started) * 1000, 3),
         **{f"{name}_ms": round(value, 3) for name, value in timings.items()},

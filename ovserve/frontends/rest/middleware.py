@@ -39,7 +39,8 @@ METRICS = web.AppKey("metrics", Metrics)
 @web.middleware
 async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Echo or create `X-Request-Id`, add `X-Total-Time` (ms) and, for a request that ran a
-    graph, `X-Tokenization-Time` / `X-Queue-Time` / `X-Inference-Time`; log one JSON line."""
+    graph, `X-Tokenization-Time` / `X-Queue-Time` / `X-Inference-Time`; log one JSON line
+    (with `model`, the servable, for a request that was admitted to one)."""
     started = time.perf_counter()
     request_id = request_id_of(request.headers.get(REQUEST_ID))
     with request_scope.entered(request_scope.RequestScope()) as scope:
@@ -61,6 +62,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
                     "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
+                    **({"model": scope.servable} if scope.servable else {}),
                     "status": response.status,
                     "total_ms": round(elapsed_ms, 3),
                     **{f"{name}_ms": round(value, 3) for name, value in phases.items()},
