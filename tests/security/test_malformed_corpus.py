@@ -16,7 +16,9 @@ from ovserve._proto.kserve import grpc_predict_v2_pb2 as pb
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.running import running_server
-from tests.security.corpus import CORPUS_LIMITS, GRPC_CASES, REST_CASES, G, GrpcCase, RestCase
+from tests.security.corpus import CORPUS_LIMITS, G
+from tests.security.grpc_corpus import GRPC_CASES, GrpcCase
+from tests.security.rest_corpus import REST_CASES, RestCase
 from tests.support.models import exported_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
