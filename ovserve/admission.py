@@ -86,6 +86,9 @@ class RequestGuard:
             ResourceExhausted: `servable` already has its limit of requests in flight.
             DeadlineExceeded: the request timed out.
         """
+        scope = request_scope.current()
+        if scope is not None:
+            scope.servable = servable  # on a refusal too: the access log names what was overloaded
         limit = self.limits.inflight_limit(servable)
         count = self._inflight.get(servable, 0)
         if limit and count >= limit:
@@ -96,11 +99,9 @@ class RequestGuard:
                 f"retry after {RETRY_AFTER_SECONDS} s"
             )
         self._inflight[servable] = count + 1
-        scope = request_scope.current()
         try:
             if scope is not None:
                 scope.max_tokens = self.limits.max_tokens_per_request
-                scope.servable = servable
                 return await self._run_admitted(servable, work)
             # A caller without a front end's scope (tests, tools): the limit still applies.
             scope = request_scope.RequestScope(

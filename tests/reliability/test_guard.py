@@ -9,6 +9,7 @@ import pytest
 from ovserve.admission import RequestGuard
 from ovserve.config import RequestLimits
 from ovserve.errors import DeadlineExceeded, InvalidArgument, ResourceExhausted
+from ovserve.graph import request_scope
 
 
 async def test_refuses_at_the_bound_at_once_and_admits_again_after() -> None:
@@ -63,3 +64,34 @@ async def test_errors_of_the_work_free_the_slot_and_inputs_limit() -> None:
     with pytest.raises(InvalidArgument, match="request has 3 inputs, more than the limit of 2"):
         guard.check_inputs(3)
     RequestGuard(RequestLimits(max_inputs_per_request=0)).check_inputs(10**6)
+
+
+async def test_the_request_scope_names_the_servable_admitted_or_refused() -> None:
+    """The access log reads `RequestScope.servable`: set for an admitted request and for one
+    refused at the bound (the operator wants to see which servable was overloaded)."""
+    guard = RequestGuard(RequestLimits(max_inflight_requests=1, max_tokens_per_request=7))
+    release = asyncio.Event()
+
+    async def held() -> None:
+        await release.wait()
+
+    running = asyncio.create_task(guard.run("busy", held))
+    await asyncio.sleep(0)
+    refused = request_scope.RequestScope()
+    with request_scope.entered(refused), pytest.raises(ResourceExhausted):
+        await guard.run("busy", held)
+    assert refused.servable == "busy"
+    admitted = request_scope.RequestScope()
+
+    async def seen() -> request_scope.RequestScope | None:
+        return request_scope.current()
+
+    with request_scope.entered(admitted):
+        assert await guard.run("free", seen) is admitted  # the front end's own scope, not a new one
+    assert (admitted.servable, admitted.max_tokens) == ("free", 7)
+    # Without a front end's scope the work still runs in one that carries the limit.
+    inner = await guard.run("free", seen)
+    assert inner is not None
+    assert (inner.servable, inner.max_tokens) == ("free", 7)
+    release.set()
+    await running
