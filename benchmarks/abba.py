@@ -33,9 +33,9 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from processes import ServerProcess, cpu_seconds, ovserve_server  # noqa: E402
-from workloads import WORKLOADS  # noqa: E402
+from workloads import WORKLOADS, request_groups  # noqa: E402
 
-from ovserve.bench import LoadConfig, run_load, summarize, synthetic_documents  # noqa: E402
+from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
 from tests.support.models import copy_workspace, exported_workspace  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -49,8 +49,7 @@ def _with_tree(server: ServerProcess, tree: Path) -> ServerProcess:
 
 async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> None:
     w = next(w for w in WORKLOADS if w.name == args.workload)
-    texts = synthetic_documents(512, w.tokens, seed=8)
-    groups = [[texts[(i * w.texts + j) % len(texts)] for j in range(w.texts)] for i in range(60_000)]
+    groups = request_groups(w)
     protocols = [p for p in args.protocols.split(",") if p]
     async with contextlib.AsyncExitStack() as stack:
         trees = {"A": Path(args.a), "B": Path(args.b)}

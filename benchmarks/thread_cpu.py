@@ -43,9 +43,9 @@ sys.path.insert(0, str(REPO))
 
 from instrumented_server import REPORT_ENV  # noqa: E402
 from processes import CLOCK_TICKS, ServerProcess, free_port  # noqa: E402
-from workloads import WORKLOADS  # noqa: E402
+from workloads import WORKLOADS, request_groups  # noqa: E402
 
-from ovserve.bench import LoadConfig, run_load, summarize, synthetic_documents  # noqa: E402
+from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
 from tests.support.models import copy_workspace, exported_workspace  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -128,8 +128,7 @@ def breakdown(pid: int, before: Snapshot, after: Snapshot, requests: int) -> lis
 
 async def measure(args: argparse.Namespace, workspace: Path, logs: Path) -> None:
     w = next(w for w in WORKLOADS if w.name == args.workload)
-    texts = synthetic_documents(512, w.tokens, seed=8)
-    groups = [[texts[(i * w.texts + j) % len(texts)] for j in range(w.texts)] for i in range(60_000)]
+    groups = request_groups(w)
     rest, grpc_port = free_port(), free_port()
     report = logs / "threads.json"
     command = [sys.executable, str(HERE / "instrumented_server.py"), "--config_path", str(workspace)]

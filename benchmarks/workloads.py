@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from raw_runs import RawFigure
 from table import Row, latency_verdict, overhead_verdict, throughput_verdict
 
-from ovserve.bench import Summary
+from ovserve.bench import Summary, synthetic_documents
 
 W1_ALLOWANCE_MS = 1.0
 W2_RAW_FLOOR = 0.45
@@ -44,6 +44,15 @@ WORKLOADS = (
     Workload(name="W3", clients=4, texts=32, tokens=128),
     Workload(name="W4", clients=1, texts=32, tokens=256),
 )
+
+
+def request_groups(workload: Workload, count: int = 60_000) -> list[list[str]]:
+    """`count` requests of `workload.texts` texts each, drawn in turn from 512 synthetic
+    documents of `workload.tokens` tokens (seed 8): the A/B tools' timed load."""
+    texts = synthetic_documents(512, workload.tokens, seed=8)
+    return [
+        [texts[(i * workload.texts + j) % len(texts)] for j in range(workload.texts)] for i in range(count)
+    ]
 
 
 def score(workload: Workload, summary: Summary) -> float:
