@@ -15,14 +15,13 @@ recipe and every execution setting:
   8-token text, and the speed ratio to plain INT8_ASYM (the export before issue 15) in the
   same setting. A chunk is the best of 2 batch calls or of 15 short calls; each ratio comes
   from one block of plain, recipe, recipe, plain chunks measured back to back (2-4 s), one
-  block per recipe per round,
-  and the table gives the median over the rounds and the median of the chunks. The rounds
-  visit the recipes in forward, then reverse order. This machine's speed drifts by +-30% over
-  minutes and other work on it comes and goes; pairing within seconds keeps most of that out of
-  the ratios, not out of the absolute figures. An A/A control row (plain INT8_ASYM compiled
-  twice) shows how much noise is left. The row "ovserve int8 export" is what
-  `ovserve export embeddings --weight-format int8` does now: INT8_ASYM with the nodes of
-  `ovserve.export.convert.INT8_KEPT_FP32` kept at fp32.
+  block per recipe per round, and the table gives the median over the rounds and the median of
+  the chunks. The rounds visit the recipes in forward, then reverse order. This machine's
+  speed drifts by +-30% over minutes and other work on it comes and goes; pairing within
+  seconds keeps most of that out of the ratios, not out of the absolute figures. An A/A
+  control row (plain INT8_ASYM compiled twice) shows how much noise is left. The row "ovserve
+  int8 export" is what `ovserve export embeddings --weight-format int8` does now: INT8_ASYM
+  with the nodes of `ovserve.export.convert.INT8_KEPT_FP32` kept at fp32.
 
 Execution settings: the plugin default (what the int8 export's `plugin_config` leaves to the
 CPU plugin; the precision and dynamic-quantization group size in effect are read back from
