@@ -34,6 +34,11 @@ def cpu_seconds(pid: int) -> float | None:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
+    return stat_cpu_seconds(stat)
+
+
+def stat_cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds in the text of a /proc `stat` file (a process's or a thread's)."""
     # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS

@@ -42,7 +42,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from instrumented_server import REPORT_ENV  # noqa: E402
-from processes import CLOCK_TICKS, ServerProcess, free_port  # noqa: E402
+from processes import ServerProcess, free_port, stat_cpu_seconds  # noqa: E402
 from workloads import WORKLOADS, request_groups  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
@@ -71,8 +71,7 @@ def thread_cpu(pid: int) -> dict[int, float]:
             stat = (task / "stat").read_text()
         except OSError:
             continue  # the thread ended meanwhile
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        out[int(task.name)] = stat_cpu_seconds(stat)
     return out
 
 
