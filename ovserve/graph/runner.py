@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -57,6 +58,35 @@ T = TypeVar("T")
 
 def _outputs_as_they_are(outputs: dict[str, object]) -> dict[str, object]:
     return outputs
+
+
+@dataclass(frozen=True, slots=True)
+class _NodeWiring:
+    """What a node's context needs from the graph, fixed at load: made once per node so that a
+    run only looks packets up (`Graph._context`), not ports, keys and side packets."""
+
+    inputs: tuple[tuple[str, str], ...]
+    """(tag key, stream name) of each input stream."""
+    outputs: tuple[tuple[str, str], ...]
+    output_tags: frozenset[str]
+    side_packets: Mapping[str, object]
+    """Input side packets by tag, read-only (shared by every run)."""
+    node_state: object
+
+    @classmethod
+    def of(
+        cls, node: ValidatedNode, side_packets: Mapping[str, object], node_state: Mapping[str, object]
+    ) -> _NodeWiring:
+        outputs = tuple((ref.key, ref.name) for ref in node.refs(PortKind.OUTPUT_STREAM))
+        return cls(
+            inputs=tuple((ref.key, ref.name) for ref in node.refs(PortKind.INPUT_STREAM)),
+            outputs=outputs,
+            output_tags=frozenset(key for key, _ in outputs),
+            side_packets=MappingProxyType(
+                {ref.key: side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)}
+            ),
+            node_state=node_state.get(node.name),
+        )
 
 
 class GraphSource(Protocol):
@@ -137,6 +167,9 @@ class Graph:
         self._owns_executor = executor is None
         self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
         self._plan = tuple(n for n in validated.nodes if n.runs_per_request)
+        self._wiring = tuple(
+            _NodeWiring.of(n, self._loaded.side_packets, self._loaded.node_state) for n in self._plan
+        )
         self._gates = tuple(
             NodeGate(n.batch_max_runs, self._carry) if n.batch_max_runs else None for n in self._plan
         )
@@ -224,7 +257,7 @@ class Graph:
             while step < len(self._plan):
                 gate = self._gates[step]
                 if gate is None:
-                    self._run_node(self._plan[step], packets, scope)
+                    self._run_node(step, packets, scope)
                     step += 1
                     continue
                 run = WaitingRun(packets, scope, step)
@@ -248,31 +281,29 @@ class Graph:
             )
 
     def _context(
-        self, node: ValidatedNode, packets: Mapping[str, object], scope: request_scope.RequestScope | None
+        self, step: int, packets: Mapping[str, object], scope: request_scope.RequestScope | None
     ) -> CalculatorContext | None:
-        """The node's context in a run with `packets`; None when the node is skipped in it."""
-        refs = node.refs(PortKind.INPUT_STREAM)
-        node_inputs = {ref.key: packets[ref.name] for ref in refs if ref.name in packets}
-        if refs and not node_inputs:
+        """Plan node `step`'s context in a run with `packets`; None when the node is skipped in it."""
+        node, wiring = self._plan[step], self._wiring[step]
+        node_inputs = {key: packets[name] for key, name in wiring.inputs if name in packets}
+        if wiring.inputs and not node_inputs:
             return None  # every input is empty in this run: the node is skipped, as in MediaPipe
         return CalculatorContext(
             node_name=node.name,
             inputs=node_inputs,
-            output_tags=frozenset(ref.key for ref in node.refs(PortKind.OUTPUT_STREAM)),
-            side_packets={
-                ref.key: self._loaded.side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)
-            },
+            output_tags=wiring.output_tags,
+            side_packets=wiring.side_packets,
             options=node.options,
             options_type=node.options_type,
-            node_state=self._loaded.node_state.get(node.name),
+            node_state=wiring.node_state,
             scope=scope,
         )
 
-    @staticmethod
-    def _emit(node: ValidatedNode, ctx: CalculatorContext, packets: dict[str, object]) -> None:
-        for ref in node.refs(PortKind.OUTPUT_STREAM):
-            if ref.key in ctx.outputs:
-                packets[ref.name] = ctx.outputs[ref.key]
+    def _emit(self, step: int, ctx: CalculatorContext, packets: dict[str, object]) -> None:
+        outputs = ctx.outputs
+        for key, name in self._wiring[step].outputs:
+            if key in outputs:
+                packets[name] = outputs[key]
 
     def _node_error(self, node: ValidatedNode, exc: Exception) -> OvserveError:
         """What a run gets when `node` raised `exc` for it (its `__cause__` is `exc`)."""
@@ -295,11 +326,12 @@ class Graph:
         return error
 
     def _run_node(
-        self, node: ValidatedNode, packets: dict[str, object], scope: request_scope.RequestScope | None
+        self, step: int, packets: dict[str, object], scope: request_scope.RequestScope | None
     ) -> None:
-        ctx = self._context(node, packets, scope)
+        ctx = self._context(step, packets, scope)
         if ctx is None:
             return
+        node = self._plan[step]
         try:
             calculator = node.cls()
             calculator.open(ctx)
@@ -309,7 +341,7 @@ class Graph:
                 calculator.close(ctx)
         except Exception as exc:
             raise self._node_error(node, exc) from exc
-        self._emit(node, ctx, packets)
+        self._emit(step, ctx, packets)
 
     def _carry(self, runs: list[WaitingRun]) -> None:
         """Run a gate's batch through its node and the batch-capable nodes after it
@@ -335,7 +367,7 @@ class Graph:
         cls = node.cls
         assert issubclass(cls, BatchCalculator)  # validation admits batches of these only
         entries = [
-            (run, ctx) for run in runs if (ctx := self._context(node, run.packets, run.scope)) is not None
+            (run, ctx) for run in runs if (ctx := self._context(step, run.packets, run.scope)) is not None
         ]
         if not entries:
             return
@@ -348,7 +380,7 @@ class Graph:
                 return
             # Alone, so that only the run whose input breaks the node fails.
             for run, _ in entries:
-                ctx = self._context(node, run.packets, run.scope)
+                ctx = self._context(step, run.packets, run.scope)
                 assert ctx is not None
                 gate.record_call(1)
                 try:
@@ -356,10 +388,10 @@ class Graph:
                 except Exception as single:
                     run.error = self._node_error(node, single)
                 else:
-                    self._emit(node, ctx, run.packets)
+                    self._emit(step, ctx, run.packets)
             return
         for run, ctx in entries:
-            self._emit(node, ctx, run.packets)
+            self._emit(step, ctx, run.packets)
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Refuse new runs, wait (up to `timeout` s) for running ones, release resources.
