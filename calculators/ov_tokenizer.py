@@ -259,7 +259,8 @@ def _encode(pool: InferRequestPool, texts: Sequence[str]) -> TokenBatch:
     import openvino
 
     with pool.request() as req:
-        result = req.infer({0: openvino.Tensor(np.array(list(texts), dtype=np.str_))})
+        # Views of the outputs (no copy inside `infer`): each is copied once, below.
+        result = req.infer({0: openvino.Tensor(np.array(list(texts), dtype=np.str_))}, share_outputs=True)
         arrays = {}
         for out, value in result.items():
             for name in out.get_names():
