@@ -16,7 +16,8 @@ alone), which follows from what runs:
 
 * f32 arithmetic and no activation quantization ("exact"): fp32 rounding only, at most 1e-6
   per component. Measured with `benchmarks/batch_invariance.py` on all-MiniLM-L6-v2: up to
-  1.9e-7 (fp32 and int8 weights, AVX-512 bf16 CPU).
+  1.9e-7 (fp32 and int8 weights, AVX-512 bf16 CPU), 1.6e-7 (fp32) and 3.0e-7 (int8) on an
+  AVX2 CPU.
 * anything else (bf16 or f16 arithmetic, or int8 activations): at most 5e-3 per component and
   cosine at least 0.9998. Measured there: fp32 weights at bf16 up to 5.7e-4, int8 weights with
   dynamic quantization up to 2.2e-3 (cosine 0.99992); bf16 rounding and the per-group int8
