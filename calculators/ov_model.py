@@ -79,9 +79,15 @@ class FeatureExtractor:
         `share_outputs`: the call returns views of the request's output tensors rather than
         copies of every output; the hidden states are read from the request below anyway, so
         the copy (N x L x D floats: 12 MiB for 32 x 256 x 384) was made only to be dropped.
+        `share_inputs`: the request reads the batch's arrays in place instead of copying each
+        into its own input tensor (OpenVINO still converts an array whose dtype the port does
+        not take): `benchmarks/input_handover.py` measured 73 against 110 µs per call for
+        three 1 x 4 inputs, 79 against 119 µs at 32 x 256 (AVX2, 2026-12-07). Every call on
+        these requests (this one and `_recover`) shares its inputs, so a request never copies
+        into the arrays of an earlier batch.
         """
         try:
-            req.infer(self._feeds(batch), share_outputs=True)
+            req.infer(self._feeds(batch), share_inputs=True, share_outputs=True)
         except RuntimeError:
             self._recover(req)
             raise
@@ -100,7 +106,10 @@ class FeatureExtractor:
         one = np.zeros((1, 1), dtype=np.int64)
         for _ in range(2):
             try:
-                req.infer(self._feeds(TokenBatch(input_ids=one, attention_mask=one + 1, token_type_ids=one)))
+                req.infer(
+                    self._feeds(TokenBatch(input_ids=one, attention_mask=one + 1, token_type_ids=one)),
+                    share_inputs=True,
+                )
                 return
             except RuntimeError:
                 continue
