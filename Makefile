@@ -35,11 +35,12 @@ $(VENV)/.dev-stamp: $(VENV)/.runtime-stamp requirements/dev-nodeps.txt
 
 # tests/rest/test_docs.py renders /docs in headless Chromium (Debian's `chromium`, ~150 MB).
 # Installed when run as root with apt (CI, containers); elsewhere that one test skips and says why.
-# apt waits for a lock another apt holds (two set-ups at once) instead of failing at once.
+# APT waits for a lock another apt holds (two set-ups at once) instead of failing at once.
+APT := apt-get -o DPkg::Lock::Timeout=300 -q
 browser:
 	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends chromium >/dev/null \
-	  || { apt-get update -o DPkg::Lock::Timeout=300 -q >/dev/null && apt-get install -o DPkg::Lock::Timeout=300 -y -q --no-install-recommends chromium >/dev/null; }; \
+	  $(APT) install -y --no-install-recommends chromium >/dev/null \
+	  || { $(APT) update >/dev/null && $(APT) install -y --no-install-recommends chromium >/dev/null; }; \
 	fi
 
 # Exported once; delete the folder (or use --overwrite_models) to export again.
