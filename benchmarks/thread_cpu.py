@@ -16,7 +16,10 @@ protocol it reads each thread's CPU time from /proc and prints, per successful r
 * OpenVINO's own threads (the other threads of the model's stream, and any idle spinning);
 * other threads (gRPC's, asyncio's default executor, ...).
 
-The sum is the process CPU that `abba.py` and `compare.py` report. Beside it: raw's model CPU
+The sum is the process CPU that `abba.py` and `compare.py` report. Below the table come, per
+request and over all the server's threads, the kernel's share of that CPU and the context
+switches (voluntary: a thread blocked, e.g. on a lock or a socket; involuntary: it was
+preempted), which is what thread hops cost beyond their Python. Beside it: raw's model CPU
 per text is what `compare.py`'s raw row prints; a model's CPU per text here above that figure
 is contention (its threads wait for each other while Python holds a core) and batch size.
 """
@@ -42,7 +45,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from instrumented_server import REPORT_ENV  # noqa: E402
-from processes import ServerProcess, free_port, stat_cpu_seconds  # noqa: E402
+from processes import CLOCK_TICKS, ServerProcess, free_port, stat_cpu_seconds  # noqa: E402
 from workloads import WORKLOADS, request_groups  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
@@ -58,9 +61,42 @@ class Snapshot:
     """CPU seconds of each thread (by native id) and the server's OpenVINO call counters."""
 
     threads: dict[int, float]
+    kernel: KernelCounts
     names: dict[int, str]
     ov_cpu_s: dict[str, float]
     ov_calls: dict[str, int]
+
+
+@dataclass(frozen=True)
+class KernelCounts:
+    """Totals over a process's live threads: system CPU seconds and context switches."""
+
+    system_s: float = 0.0
+    voluntary: int = 0
+    involuntary: int = 0
+
+
+def kernel_counts(pid: int) -> KernelCounts:
+    """System CPU and context switches of every live thread of `pid`, from /proc/<pid>/task.
+
+    A thread that ended between two snapshots takes its counts with it, which is why the
+    server's pool keeps its threads (and why this is read per thread, not per process: the
+    process's own `status` counts only its main thread's switches)."""
+    system = 0.0
+    voluntary = involuntary = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat, status = (task / "stat").read_text(), (task / "status").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        system += int(stat[stat.rindex(")") + 2 :].split()[12]) / CLOCK_TICKS
+        for line in status.splitlines():
+            key, _, value = line.partition(":")
+            if key == "voluntary_ctxt_switches":
+                voluntary += int(value)
+            elif key == "nonvoluntary_ctxt_switches":
+                involuntary += int(value)
+    return KernelCounts(system, voluntary, involuntary)
 
 
 def thread_cpu(pid: int) -> dict[int, float]:
@@ -86,13 +122,14 @@ def read_report(report: Path) -> dict[str, Any] | None:
 
 async def snapshot(pid: int, report: Path, seq: int) -> Snapshot:
     """Ask the server for report number `seq` (SIGUSR2) and read it with the threads' CPU."""
-    threads = thread_cpu(pid)
+    threads, kernel = thread_cpu(pid), kernel_counts(pid)
     os.kill(pid, signal.SIGUSR2)
     for _ in range(200):
         data = read_report(report)
         if data is not None and data["seq"] == seq:
             return Snapshot(
                 threads=threads,
+                kernel=kernel,
                 names={int(k): v for k, v in data["threads"].items()},
                 ov_cpu_s=data["ov_cpu_s"],
                 ov_calls=data["ov_calls"],
@@ -123,6 +160,16 @@ def breakdown(pid: int, before: Snapshot, after: Snapshot, requests: int) -> lis
         rows.append((f"OpenVINO calls from {module} ({count / max(1, requests):.3f} per request)", used))
     rows = sorted(((k, 1000 * v / max(1, requests)) for k, v in rows if v > 0), key=lambda r: -r[1])
     return [*rows, ("total", sum(v for _, v in rows))]
+
+
+def kernel_line(before: KernelCounts, after: KernelCounts, requests: int) -> str:
+    """Per request: system CPU (ms, part of the total above) and context switches."""
+    n = max(1, requests)
+    return (
+        f"per request: {1000 * (after.system_s - before.system_s) / n:.3f} ms of it in the kernel, "
+        f"{(after.voluntary - before.voluntary) / n:.1f} voluntary and "
+        f"{(after.involuntary - before.involuntary) / n:.1f} involuntary context switches"
+    )
 
 
 async def measure(args: argparse.Namespace, workspace: Path, logs: Path) -> None:
@@ -160,6 +207,7 @@ async def measure(args: argparse.Namespace, workspace: Path, logs: Path) -> None
             print("| part | CPU ms per request |\n|---|---|")
             for part, ms in breakdown(server.pid, before, after, summary.succeeded):
                 print(f"| {part} | {ms:.3f} |")
+            print(kernel_line(before.kernel, after.kernel, summary.succeeded))
 
 
 def main() -> int:
