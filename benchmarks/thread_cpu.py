@@ -16,12 +16,13 @@ protocol it reads each thread's CPU time from /proc and prints, per successful r
 * OpenVINO's own threads (the other threads of the model's stream, and any idle spinning);
 * other threads (gRPC's, asyncio's default executor, ...).
 
-The sum is the process CPU that `abba.py` and `compare.py` report. Below the table come, per
-request and over all the server's threads, the kernel's share of that CPU and the context
-switches (voluntary: a thread blocked, e.g. on a lock or a socket; involuntary: it was
-preempted), which is what thread hops cost beyond their Python. Beside it: raw's model CPU
+The sum is the process CPU that `abba.py` and `compare.py` report. Beside it: raw's model CPU
 per text is what `compare.py`'s raw row prints; a model's CPU per text here above that figure
 is contention (its threads wait for each other while Python holds a core) and batch size.
+
+Below the table come, per request and over all the server's threads, the kernel's share of
+that CPU and the context switches (voluntary: a thread blocked, e.g. on a lock or a socket;
+involuntary: it was preempted): what thread hand-offs cost beyond their Python.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ GRAPH_THREAD_PREFIX = "ovserve-"
 
 @dataclass(frozen=True)
 class Snapshot:
-    """CPU seconds of each thread (by native id) and the server's OpenVINO call counters."""
+    """CPU seconds of each thread (by native id), the kernel's counts, and the server's OpenVINO
+    call counters."""
 
     threads: dict[int, float]
     kernel: KernelCounts
@@ -79,9 +81,8 @@ class KernelCounts:
 def kernel_counts(pid: int) -> KernelCounts:
     """System CPU and context switches of every live thread of `pid`, from /proc/<pid>/task.
 
-    A thread that ended between two snapshots takes its counts with it, which is why the
-    server's pool keeps its threads (and why this is read per thread, not per process: the
-    process's own `status` counts only its main thread's switches)."""
+    Read per thread because /proc/<pid>/status counts only the main thread's switches; a
+    thread that ended between two snapshots takes its counts with it."""
     system = 0.0
     voluntary = involuntary = 0
     for task in Path(f"/proc/{pid}/task").iterdir():
