@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,9 @@ def snapshot(
     threads: dict[int, float], ov_cpu_s: dict[str, float], ov_calls: dict[str, int]
 ) -> thread_cpu.Snapshot:
     names = {101: "ovserve-graph_0", 102: "ovserve-graph_1", 103: "asyncio_0"}
-    return thread_cpu.Snapshot(threads=threads, names=names, ov_cpu_s=ov_cpu_s, ov_calls=ov_calls)
+    return thread_cpu.Snapshot(
+        threads=threads, kernel=thread_cpu.KernelCounts(), names=names, ov_cpu_s=ov_cpu_s, ov_calls=ov_calls
+    )
 
 
 def test_breakdown_splits_threads_and_subtracts_openvino_calls_from_graph_threads() -> None:
@@ -60,6 +63,24 @@ def test_thread_cpu_reads_every_thread_of_a_process() -> None:
     cpu = thread_cpu.thread_cpu(os.getpid())
     assert threading.get_native_id() in cpu
     assert all(value >= 0 for value in cpu.values())
+
+
+def test_kernel_counts_see_this_thread_block() -> None:
+    before = thread_cpu.kernel_counts(os.getpid())
+    for _ in range(5):
+        time.sleep(0.001)  # the thread blocks in the kernel: one voluntary switch each time
+    after = thread_cpu.kernel_counts(os.getpid())
+    assert after.system_s >= before.system_s >= 0
+    assert after.involuntary >= before.involuntary >= 0
+    assert after.voluntary >= before.voluntary + 5
+
+
+def test_kernel_line_gives_per_request_figures() -> None:
+    before = thread_cpu.KernelCounts(system_s=1.0, voluntary=100, involuntary=10)
+    after = thread_cpu.KernelCounts(system_s=1.5, voluntary=1100, involuntary=510)
+    assert thread_cpu.kernel_line(before, after, requests=100) == (
+        "per request: 5.000 ms of it in the kernel, 10.0 voluntary and 5.0 involuntary context switches"
+    )
 
 
 def test_instrumented_infer_counts_calls_by_calling_module_and_reports_them(
