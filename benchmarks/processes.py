@@ -39,9 +39,20 @@ def cpu_seconds(pid: int) -> float | None:
 
 def stat_cpu_seconds(stat: str) -> float:
     """User + system CPU seconds in the text of a /proc `stat` file (a process's or a thread's)."""
+    user, system = _stat_ticks(stat)
+    return (user + system) / CLOCK_TICKS
+
+
+def stat_system_seconds(stat: str) -> float:
+    """System (kernel) CPU seconds in the text of a /proc `stat` file."""
+    return _stat_ticks(stat)[1] / CLOCK_TICKS
+
+
+def _stat_ticks(stat: str) -> tuple[int, int]:
+    """(utime, stime) clock ticks of a /proc `stat` text (fields 14 and 15)."""
     # The command name (field 2) may hold spaces: count fields after its closing parenthesis.
     fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]), int(fields[12])
 
 
 def rss_mib(pid: int) -> float | None:

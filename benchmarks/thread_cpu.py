@@ -35,6 +35,7 @@ import shlex
 import signal
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from instrumented_server import REPORT_ENV  # noqa: E402
-from processes import CLOCK_TICKS, ServerProcess, free_port, stat_cpu_seconds  # noqa: E402
+from processes import ServerProcess, free_port, stat_cpu_seconds, stat_system_seconds  # noqa: E402
 from workloads import WORKLOADS, request_groups  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
@@ -85,12 +86,8 @@ def kernel_counts(pid: int) -> KernelCounts:
     thread that ended between two snapshots takes its counts with it."""
     system = 0.0
     voluntary = involuntary = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat, status = (task / "stat").read_text(), (task / "status").read_text()
-        except OSError:
-            continue  # the thread ended meanwhile
-        system += int(stat[stat.rindex(")") + 2 :].split()[12]) / CLOCK_TICKS
+    for _, (stat, status) in _task_files(pid, "stat", "status"):
+        system += stat_system_seconds(stat)
         for line in status.splitlines():
             key, _, value = line.partition(":")
             if key == "voluntary_ctxt_switches":
@@ -102,14 +99,17 @@ def kernel_counts(pid: int) -> KernelCounts:
 
 def thread_cpu(pid: int) -> dict[int, float]:
     """User + system CPU seconds of every live thread of `pid`, from /proc/<pid>/task."""
-    out: dict[int, float] = {}
+    return {tid: stat_cpu_seconds(stat) for tid, (stat,) in _task_files(pid, "stat")}
+
+
+def _task_files(pid: int, *names: str) -> Iterator[tuple[int, list[str]]]:
+    """(thread id, the texts of its /proc files `names`) for each live thread of `pid`."""
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            stat = (task / "stat").read_text()
+            texts = [(task / name).read_text() for name in names]
         except OSError:
             continue  # the thread ended meanwhile
-        out[int(task.name)] = stat_cpu_seconds(stat)
-    return out
+        yield int(task.name), texts
 
 
 def read_report(report: Path) -> dict[str, Any] | None:
