@@ -23,11 +23,11 @@ tokenize call with UNIMPLEMENTED.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ovserve.errors import InvalidArgument, Unimplemented
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     Input,
@@ -76,21 +76,29 @@ def documents_of(payload: object) -> EmbeddingsInput:
 
 
 @register_calculator
-class EmbeddingsRequestCalculator(Calculator):
-    """Decodes one request payload."""
+class EmbeddingsRequestCalculator(BatchCalculator):
+    """Decodes request payloads, each on its own (batched only to save the engine per-run work)."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(REQUEST, DOCUMENTS, TOKENIZE)
+        cc.process_in_batches()
 
-    def process(self, ctx: CalculatorContext) -> None:
-        payload = ctx.get(REQUEST)
-        if isinstance(payload, TokenizeBody | TokenizeRequest | DecodeRequest):
-            if not ctx.emits(TOKENIZE):
-                raise Unimplemented(
-                    "this graph does not serve tokenize (its request node has no TOKENIZE stream)"
-                )
-            call = parse_tokenize_body(payload.body) if isinstance(payload, TokenizeBody) else payload
-            ctx.set(TOKENIZE, call)
-            return
-        ctx.set(DOCUMENTS, documents_of(payload))
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            _decode(ctx)
+
+
+def _decode(ctx: CalculatorContext) -> None:
+    """Set the run's `INPUT` or `TOKENIZE` packet from its payload."""
+    payload = ctx.get(REQUEST)
+    if isinstance(payload, TokenizeBody | TokenizeRequest | DecodeRequest):
+        if not ctx.emits(TOKENIZE):
+            raise Unimplemented(
+                "this graph does not serve tokenize (its request node has no TOKENIZE stream)"
+            )
+        call = parse_tokenize_body(payload.body) if isinstance(payload, TokenizeBody) else payload
+        ctx.set(TOKENIZE, call)
+        return
+    ctx.set(DOCUMENTS, documents_of(payload))

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -57,8 +57,8 @@ from ovserve._proto.ovserve.calculators.sequence_classification_calculator_pb2 i
 )
 from ovserve.graph import (
     BATCHING,
+    BatchCalculator,
     BatchSettings,
-    Calculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -101,15 +101,22 @@ class Extraction:
         return {} if self.batcher is None else self.batcher.batch_size_counts()
 
     def run(self, batch: TokenBatch) -> Float32Array:
+        return self.run_many([batch], [request_scope.current()])[0]
+
+    def run_many(
+        self, batches: Sequence[TokenBatch], scopes: Sequence[request_scope.RequestScope | None]
+    ) -> list[Float32Array]:
+        """Each batch's output, its times reported to its scope; raises the first model error."""
         if self.batcher is not None:
-            out = self.batcher.run(batch)  # reports its own queue and inference time
+            outs = self.batcher.run_many(batches, scopes)  # reports queue and inference times
             # The batcher keeps `[N, L, D]` rows; a per-sequence output rides as position 0.
-            return out[:, 0, :] if self.per_sequence else out
-        started = time.perf_counter()
-        hidden = self.extractor.run(batch)
-        scope = request_scope.current()
-        if scope is not None:
-            scope.inference_s += time.perf_counter() - started
+            return [out[:, 0, :] for out in outs] if self.per_sequence else outs
+        hidden = []
+        for batch, scope in zip(batches, scopes, strict=True):
+            started = time.perf_counter()
+            hidden.append(self.extractor.run(batch))
+            if scope is not None:
+                scope.inference_s += time.perf_counter() - started
         return hidden
 
 
@@ -169,13 +176,18 @@ def input_batch(ctx: CalculatorContext) -> TokenBatch:
 
 
 @register_calculator
-class FeatureExtractionCalculator(Calculator):
-    """Runs the embeddings model for one request, merged with concurrent ones when batching."""
+class FeatureExtractionCalculator(BatchCalculator):
+    """Runs the embeddings model for requests, merged with concurrent ones when batching.
+
+    A batch call waits for the model's infer requests (`process_in_batches(waits=True)`), so
+    the engine lets the next batch of runs tokenize meanwhile.
+    """
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(MODEL, INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS, HIDDEN_STATES)
         cc.set_options(FeatureExtractionCalculatorOptions)
+        cc.process_in_batches(waits=True)
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
@@ -184,6 +196,9 @@ class FeatureExtractionCalculator(Calculator):
             lc.side(MODEL), options, defaults=lc.service(BATCHING), where=lc.node_name
         )
 
-    def process(self, ctx: CalculatorContext) -> None:
-        state: Extraction = ctx.node_state
-        ctx.set(HIDDEN_STATES, state.run(input_batch(ctx)))
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        state: Extraction = contexts[0].node_state
+        hidden = state.run_many([input_batch(ctx) for ctx in contexts], [ctx.scope for ctx in contexts])
+        for ctx, out in zip(contexts, hidden, strict=True):
+            ctx.set(HIDDEN_STATES, out)

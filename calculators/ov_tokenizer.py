@@ -181,29 +181,52 @@ class TextTokenizer:
         Raises:
             InvalidArgument: `Input length N longer than allowed M` when N > M.
         """
-        if self.settings.strip:
-            texts = [text.strip() for text in texts]
-        truncate = self.settings.truncate
-        as_graph = (
-            truncate is not None
-            and cut is not None
-            and cut.limit == (self.settings.max_length if truncate else None)
-        )
-        if cut is None or not cut.explicit or as_graph:
-            batch = self._coalesced(texts)
-        else:
-            # The graph's own tokenizer call cuts at M (truncate on) or at a length converted in
-            # (old graphs): below the request's cut, or where it asks for none, use the full one.
-            graph_cut_is_above = truncate is False or (truncate and cut.limit is not None)
-            if graph_cut_is_above:
-                batch = self._coalesced(texts)
-            else:
+        return self.encode_many([(texts, cut)])[0]
+
+    def encode_many(self, requests: Sequence[tuple[Sequence[str], Cut | None]]) -> list[TokenBatch]:
+        """`encode(texts, cut)` of each request; every text the graph's own tokenizer call
+        serves goes through it in one call (each request's rows as tokenizing it alone gives).
+
+        Raises:
+            InvalidArgument: as `encode`, for the first request that breaks the length rule.
+        """
+        strip = self.settings.strip
+        prepared = [([text.strip() for text in texts] if strip else texts, cut) for texts, cut in requests]
+        shared = [i for i, (_, cut) in enumerate(prepared) if self._graph_call_serves(cut)]
+        batches: dict[int, TokenBatch] = {}
+        if shared:
+            merged = self._coalesced([text for i in shared for text in prepared[i][0]])
+            start = 0
+            for i in shared:
+                stop = start + len(prepared[i][0])
+                batches[i] = rows_of(merged, start, stop)
+                start = stop
+        out = []
+        for i, (texts, cut) in enumerate(prepared):
+            batch = batches.get(i)
+            if batch is None:
                 batch = _encode(self._untruncated_pool()[0], texts)
-            if cut.limit is not None:
+            if cut is not None and self._cuts_itself(cut) and cut.limit is not None:
                 prefix, suffix = self.special_layout()
                 batch = cut_rows(batch, cut.limit, prefix=prefix, suffix=suffix)
-        check_length(batch.length, self.settings.max_length)
-        return batch
+            check_length(batch.length, self.settings.max_length)
+            out.append(batch)
+        return out
+
+    def _cuts_itself(self, cut: Cut) -> bool:
+        """A request's cut that differs from the graph's, so the request applies it to the rows."""
+        truncate = self.settings.truncate
+        as_graph = truncate is not None and cut.limit == (self.settings.max_length if truncate else None)
+        return cut.explicit and not as_graph
+
+    def _graph_call_serves(self, cut: Cut | None) -> bool:
+        """The graph's own tokenizer call gives the rows of a request with `cut` (before the
+        request's own cut): it cuts at M (truncate on) or at a length converted in (old graphs),
+        which is not below the request's cut; otherwise the untruncated variant must."""
+        if cut is None or not self._cuts_itself(cut):
+            return True
+        truncate = self.settings.truncate
+        return truncate is False or bool(truncate and cut.limit is not None)
 
     def special_layout(self) -> tuple[int, int]:
         """How many special tokens the tokenizer puts before and after a text's content."""

@@ -65,7 +65,7 @@ from calculators.token_details import token_details
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
 from ovserve.errors import ConfigError, InvalidArgument, Unimplemented
 from ovserve.graph import (
-    Calculator,
+    BatchCalculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -74,11 +74,10 @@ from ovserve.graph import (
     LoadedModel,
     Output,
     register_calculator,
-    request_scope,
 )
 from ovserve.graph.formats.arrays import Int64Array
 from ovserve.graph.formats.embeddings import EmbeddingsInput
-from ovserve.graph.formats.text_options import Prompts, resolve_cut
+from ovserve.graph.formats.text_options import Cut, Prompts, resolve_cut
 from ovserve.graph.formats.tokenize import (
     DecodeRequest,
     DecodeResult,
@@ -121,32 +120,48 @@ class _Tokenization:
     detokenizer: LazyDetokenizer
 
     def encode(self, documents: EmbeddingsInput) -> tuple[TokenBatch, int]:
-        options = documents.options
+        return self.encode_many([documents])[0]
+
+    def encode_many(self, requests: Sequence[EmbeddingsInput]) -> list[tuple[TokenBatch, int]]:
+        """Each request's tokens and prompt-token count; the texts of all go through the
+        tokenizer together (`TextTokenizer.encode_many`). Raises for the first bad request."""
         settings = self.text.settings
-        cut = None
-        if options.truncate is not None or options.truncate_prompt_tokens is not None:
-            special = 0 if documents.is_tokens else sum(self.text.special_layout())
-            cut = resolve_cut(
-                options, max_length=settings.max_length, graph_truncates=settings.truncate, special=special
+        encoded: dict[int, tuple[TokenBatch, int]] = {}
+        texts: list[tuple[int, Sequence[str], Cut | None]] = []
+        for i, documents in enumerate(requests):
+            options = documents.options
+            cut = None
+            if options.truncate is not None or options.truncate_prompt_tokens is not None:
+                special = 0 if documents.is_tokens else sum(self.text.special_layout())
+                cut = resolve_cut(
+                    options,
+                    max_length=settings.max_length,
+                    graph_truncates=settings.truncate,
+                    special=special,
+                )
+            if not documents.is_tokens:
+                prompt = self.prompts.prompt_for(options.prompt_name)
+                prompted = tuple(prompt + text for text in documents.texts) if prompt else documents.texts
+                texts.append((i, prompted, cut))
+                continue
+            if options.prompt_name is not None:
+                raise InvalidArgument("prompt_name applies to text input, not to token ids")
+            rows: Sequence[Sequence[int]] = documents.token_ids
+            if cut is not None and cut.explicit and cut.limit is not None:
+                rows = cut_token_ids(rows, cut.limit)
+            batch = pad_token_ids(
+                rows,
+                pad_token_id=self.pad_token_id,
+                type_id=self.token_type_id,
+                vocab_size=self.vocab_size,
             )
-        if not documents.is_tokens:
-            prompt = self.prompts.prompt_for(options.prompt_name)
-            texts = tuple(prompt + text for text in documents.texts) if prompt else documents.texts
-            batch = self.text.encode(texts, cut)
-            return batch, batch.prompt_tokens
-        if options.prompt_name is not None:
-            raise InvalidArgument("prompt_name applies to text input, not to token ids")
-        rows: Sequence[Sequence[int]] = documents.token_ids
-        if cut is not None and cut.explicit and cut.limit is not None:
-            rows = cut_token_ids(rows, cut.limit)
-        batch = pad_token_ids(
-            rows,
-            pad_token_id=self.pad_token_id,
-            type_id=self.token_type_id,
-            vocab_size=self.vocab_size,
-        )
-        check_length(batch.length, settings.max_length)
-        return batch, sum(len(row) for row in rows)
+            check_length(batch.length, settings.max_length)
+            encoded[i] = (batch, sum(len(row) for row in rows))
+        if texts:
+            batches = self.text.encode_many([(request, cut) for _, request, cut in texts])
+            for (i, _, _), batch in zip(texts, batches, strict=True):
+                encoded[i] = (batch, batch.prompt_tokens)
+        return [encoded[i] for i in range(len(requests))]
 
     def tokenize(self, request: TokenizeRequest) -> TokenizeResult:
         texts = request.texts
@@ -226,8 +241,8 @@ def _settings(
 
 
 @register_calculator
-class TokenizerCalculator(Calculator):
-    """Tokenizes one request; see the module docstring for the contract."""
+class TokenizerCalculator(BatchCalculator):
+    """Tokenizes requests, the texts of a batch in one tokenizer call; see the module docstring."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
@@ -243,6 +258,7 @@ class TokenizerCalculator(Calculator):
             TOKENS,
         )
         cc.set_options(TokenizerCalculatorOptions)
+        cc.process_in_batches()
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
@@ -268,27 +284,36 @@ class TokenizerCalculator(Calculator):
             detokenizer=LazyDetokenizer(lc.core, tokenizer.path, where=lc.node_name),
         )
 
-    def process(self, ctx: CalculatorContext) -> None:
-        state: _Tokenization = ctx.node_state
-        if ctx.has(TOKENIZE):
-            if not ctx.emits(TOKENS):
-                raise Unimplemented(
-                    "this graph does not serve tokenize (its tokenizer node has no TOKENS stream)"
-                )
-            started = time.perf_counter()
-            call = ctx.get(TOKENIZE)
-            ctx.set(TOKENS, state.decode(call) if isinstance(call, DecodeRequest) else state.tokenize(call))
-            scope = request_scope.current()
-            if scope is not None:
-                scope.tokenization_s += time.perf_counter() - started
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        state: _Tokenization = contexts[0].node_state
+        embed = []
+        for ctx in contexts:
+            if ctx.has(TOKENIZE):
+                _answer_tokenize(state, ctx)
+            else:
+                embed.append(ctx)
+        if not embed:
             return
         started = time.perf_counter()
-        batch, prompt_tokens = state.encode(ctx.get(DOCUMENTS))
-        scope = request_scope.current()
-        if scope is not None:
-            scope.tokenization_s += time.perf_counter() - started
-            scope.check_tokens(prompt_tokens)
-        ctx.set(INPUT_IDS, batch.input_ids)
-        ctx.set(ATTENTION_MASK, batch.attention_mask)
-        ctx.set(TOKEN_TYPE_IDS, batch.token_type_ids)
-        ctx.set(PROMPT_TOKENS, prompt_tokens)
+        encoded = state.encode_many([ctx.get(DOCUMENTS) for ctx in embed])
+        took = time.perf_counter() - started
+        for ctx, (batch, prompt_tokens) in zip(embed, encoded, strict=True):
+            if ctx.scope is not None:
+                ctx.scope.tokenization_s += took
+                ctx.scope.check_tokens(prompt_tokens)
+            ctx.set(INPUT_IDS, batch.input_ids)
+            ctx.set(ATTENTION_MASK, batch.attention_mask)
+            ctx.set(TOKEN_TYPE_IDS, batch.token_type_ids)
+            ctx.set(PROMPT_TOKENS, prompt_tokens)
+
+
+def _answer_tokenize(state: _Tokenization, ctx: CalculatorContext) -> None:
+    """The `TOKENIZE` → `TOKENS` branch of one run (`/v3/tokenize`, TEI's `/tokenize`, `/decode`)."""
+    if not ctx.emits(TOKENS):
+        raise Unimplemented("this graph does not serve tokenize (its tokenizer node has no TOKENS stream)")
+    started = time.perf_counter()
+    call = ctx.get(TOKENIZE)
+    ctx.set(TOKENS, state.decode(call) if isinstance(call, DecodeRequest) else state.tokenize(call))
+    if ctx.scope is not None:
+        ctx.scope.tokenization_s += time.perf_counter() - started

@@ -121,22 +121,39 @@ class DynamicBatcher(Generic[S]):
         Within a client request, reports its inference time and the rest of its wait as
         queue time (`ovserve.graph.request_scope`).
         """
+        return self.run_many([batch], [request_scope.current()])[0]
+
+    def run_many(
+        self, batches: Sequence[TokenBatch], scopes: Sequence[request_scope.RequestScope | None]
+    ) -> list[Float32Array]:
+        """`run` for several requests at once, on this thread: each batch's hidden states.
+
+        Their rows join the pending list together (so they can share inferences with each
+        other and with other callers' rows), and this thread sleeps once for all of them.
+        Each request's times go to its own scope in `scopes` (one per batch, None for none).
+
+        Raises:
+            The first error the model raised for some batch's rows, once every batch is done.
+        """
         started = time.perf_counter()
-        job = Job.of(batch)
+        jobs = [Job.of(batch) for batch in batches]
         wake = threading.Condition(self._lock)
         with self._lock:
-            self._pending.extend(job.rows())
+            for job in jobs:
+                self._pending.extend(job.rows())
         while True:
             with self._lock:
-                while not job.done and not (self._free and self._pending):
+                while not all(job.done for job in jobs) and not (self._free and self._pending):
                     # Listed only while asleep, so a wake-up never goes to a thread that is
                     # busy leading a batch (its slot's rows would wait for it).
-                    self._waiting[job] = wake
+                    for job in jobs:
+                        self._waiting[job] = wake
                     try:
                         wake.wait()
                     finally:
-                        del self._waiting[job]
-                if job.done:
+                        for job in jobs:
+                            del self._waiting[job]
+                if all(job.done for job in jobs):
                     break
                 slot = self._free.pop()
                 chosen = self._take()
@@ -146,14 +163,18 @@ class DynamicBatcher(Generic[S]):
                 with self._lock:
                     self._free.append(slot)
                     self._wake_leaders()
-        scope = request_scope.current()
-        if scope is not None:
-            scope.inference_s += job.infer_s
-            scope.queue_s += max(0.0, time.perf_counter() - started - job.infer_s)
-        if job.error is not None:
-            raise job.error
-        assert job.out is not None
-        return job.out
+        waited = time.perf_counter() - started
+        for job, scope in zip(jobs, scopes, strict=True):
+            if scope is not None:
+                scope.inference_s += job.infer_s
+                scope.queue_s += max(0.0, waited - job.infer_s)
+        outputs = []
+        for job in jobs:
+            if job.error is not None:
+                raise job.error
+            assert job.out is not None
+            outputs.append(job.out)
+        return outputs
 
     def _wake_leaders(self) -> None:
         """Wake one waiter per free slot to run the pending rows (lock held).
@@ -169,12 +190,13 @@ class DynamicBatcher(Generic[S]):
         for row in self._pending:
             if budget == 0:
                 return
-            if id(row.job) in woken or row.job.error is not None:
+            if row.job.error is not None:
                 continue
             wake = self._waiting.get(row.job)
-            if wake is not None:
+            # By condition, not job: one `run_many` caller sleeps for several jobs.
+            if wake is not None and id(wake) not in woken:
                 wake.notify()
-                woken.add(id(row.job))
+                woken.add(id(wake))
                 budget -= 1
 
     def _take(self) -> list[Row]:

@@ -33,6 +33,9 @@ from dataclasses import dataclass
 from ovserve.graph.coalesce import Coalescer
 from ovserve.graph.request_scope import RequestScope
 
+UNGATHERED_SLOTS = 1 << 20
+"""Leaders allowed at once at a gate that does not gather: in effect, no limit."""
+
 
 @dataclass(eq=False)
 class WaitingRun:
@@ -64,13 +67,16 @@ class NodeGate:
         carry: what the leading thread does with a batch. It must move each run on or fail
             it; if it raises, the batch's runs are carried again one by one, and a run whose
             carry raises fails with that exception.
+        gathers: runs queue while one is led through. False for a node that waits on a
+            shared device (`process_in_batches(waits=True)`): every run passes at once and
+            the runs meet inside the node (e.g. in the model's batcher) instead.
     """
 
-    def __init__(self, max_runs: int, carry: Carry) -> None:
+    def __init__(self, max_runs: int, carry: Carry, *, gathers: bool = True) -> None:
         if max_runs < 1:
             raise ValueError("a gate takes at least one run at a time")
         self._queue: Coalescer[WaitingRun, None, None] = Coalescer(
-            carry, _no_result, slots=1, max_items=max_runs
+            carry, _no_result, slots=1 if gathers else UNGATHERED_SLOTS, max_items=max_runs
         )
         self._lock = threading.Lock()
         self._sizes: collections.Counter[int] = collections.Counter()

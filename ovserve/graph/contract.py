@@ -33,6 +33,7 @@ class CalculatorContract:
         self._options_type: type[Message] | None = None
         self._options_required = False
         self._batch_max_runs = 0
+        self._batch_waits = False
 
     def declare(self, *ports: Port[Any]) -> None:
         """Declare ports (`Input`, `Output`, `InputSidePacket`, `OutputSidePacket`).
@@ -55,12 +56,17 @@ class CalculatorContract:
         self._options_type = msg_type
         self._options_required = required
 
-    def process_in_batches(self, *, max_runs: int = 64) -> None:
+    def process_in_batches(self, *, max_runs: int = 64, waits: bool = False) -> None:
         """Let the engine run this node once for up to `max_runs` runs that wait at it together.
 
         Only a `BatchCalculator` may declare it (validation refuses others): the engine then
         calls its `process_batch` with the contexts of concurrent runs, and carries those runs on
         together through the batch-capable nodes that follow (see `ovserve.graph.batch_runs`).
+
+        `waits`: a call may block on something shared beyond the node (e.g. a model's infer
+        requests, busy with an earlier batch). The engine then lets the next batch gather and
+        go through the nodes before this one meanwhile, instead of holding it back until this
+        call returns (`ovserve.graph.entry`).
 
         Raises:
             InternalError: `max_runs` < 1 (a calculator bug).
@@ -68,11 +74,17 @@ class CalculatorContract:
         if max_runs < 1:
             raise InternalError(f"{self.node_name}: process_in_batches(max_runs={max_runs}) must be >= 1")
         self._batch_max_runs = max_runs
+        self._batch_waits = waits
 
     @property
     def batch_max_runs(self) -> int:
         """Most runs per `process_batch` call; 0 when the node runs per run."""
         return self._batch_max_runs
+
+    @property
+    def batch_waits(self) -> bool:
+        """A batch call may block on a shared resource (`process_in_batches(waits=True)`)."""
+        return self._batch_waits
 
     def ports(self, kind: PortKind) -> dict[str, Port[Any]]:
         """Declared ports of one kind, by tag."""

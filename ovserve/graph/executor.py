@@ -76,6 +76,22 @@ class NodeExecutor:
             raise Unavailable("the graph executor is shut down") from exc
         return await future
 
+    def submit(self, fn: Callable[[], object], /) -> None:
+        """Start `fn()` on a pool thread and return at once (any thread; no contextvars copied).
+
+        For jobs that report their own outcome (`ovserve.graph.entry`): what `fn` raises is lost,
+        so `fn` must catch everything it can.
+
+        Raises:
+            Unavailable: the executor was shut down.
+        """
+        if self._closed:
+            raise Unavailable("the graph executor is shut down")
+        try:
+            self._pool.submit(fn)
+        except RuntimeError as exc:
+            raise Unavailable("the graph executor is shut down") from exc
+
     def shutdown(self, *, wait: bool = True) -> None:
         """Refuse new work; with `wait`, block until queued work is done. Idempotent."""
         self._closed = True

@@ -87,6 +87,7 @@ def expand_graph(
                     options,
                     options_type,
                     batch_max_runs=checked.batch_max_runs,
+                    batch_waits=checked.batch_waits,
                 )
             )
             continue

@@ -43,6 +43,8 @@ class ValidatedNode:
     options_type: type[Message] | None
     batch_max_runs: int = 0
     """Most runs per `process_batch` call (`CalculatorContract.process_in_batches`); 0: per run."""
+    batch_waits: bool = False
+    """A batch call may block on a shared resource (`process_in_batches(waits=True)`)."""
 
     @property
     def runs_per_request(self) -> bool:
@@ -66,6 +68,7 @@ class CheckedNode:
     options: Message | None
     options_type: type[Message] | None
     batch_max_runs: int
+    batch_waits: bool
 
 
 def check_node(
@@ -87,7 +90,7 @@ def check_node(
         raise InternalError(f"{label}: declares process_in_batches but is not a BatchCalculator")
     ports = {kind: _check_ports(node, cc.ports(kind), kind, label) for kind in PortKind}
     options = _check_options(node, cc, label)
-    return CheckedNode(ports, options, cc.options_type, cc.batch_max_runs)
+    return CheckedNode(ports, options, cc.options_type, cc.batch_max_runs, cc.batch_waits)
 
 
 def _check_ports(

@@ -17,6 +17,10 @@ failed run leaves nothing behind that a later run could pick up.
 A node whose calculator processes in batches has a gate (`ovserve.graph.batch_runs`): runs
 that reach it together go through it, and through the batch-capable nodes right after it,
 in one `process_batch` call per node on one of their threads.
+
+A graph whose every node batches, one of them waiting on a device (the model), goes further:
+`run` queues requests at the graph's entry and one executor job carries many of them through
+the whole graph (`ovserve.graph.entry`), so a request costs no thread of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from ovserve.graph import request_scope
 from ovserve.graph.batch_runs import NodeGate, WaitingRun
 from ovserve.graph.calculator import BatchCalculator
 from ovserve.graph.context import CalculatorContext
+from ovserve.graph.entry import EntryQueue
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph.node_check import ValidatedNode
 from ovserve.graph.node_loading import CoreSource, default_core, load_nodes, renamed_error
@@ -171,13 +176,33 @@ class Graph:
             _NodeWiring.of(n, self._loaded.side_packets, self._loaded.node_state) for n in self._plan
         )
         self._gates = tuple(
-            NodeGate(n.batch_max_runs, self._carry) if n.batch_max_runs else None for n in self._plan
+            NodeGate(n.batch_max_runs, self._carry, gathers=not n.batch_waits) if n.batch_max_runs else None
+            for n in self._plan
         )
         self._input_names = frozenset(r.name for r in validated.input_streams)
         self._output_names = tuple(r.name for r in validated.output_streams)
         self._lock = threading.Condition()
         self._in_flight = 0
         self._closed = False
+        self._entry = self._entry_queue()
+
+    def _entry_queue(self) -> EntryQueue | None:
+        """The entry queue, for a plan of batch-capable nodes one of which waits; else None."""
+        plan = self._plan
+        if not plan or not all(n.batch_max_runs for n in plan):
+            return None
+        split = next((step for step, n in enumerate(plan) if n.batch_waits), None)
+        if split is None:
+            return None
+        return EntryQueue(
+            submit=self._executor.submit,
+            carry=self._carry_steps,
+            split=split,
+            steps=len(plan),
+            outputs=self._outputs_of,
+            done=self._leave,
+            max_runs=min(n.batch_max_runs for n in plan),
+        )
 
     @functools.cached_property
     def input_streams(self) -> tuple[str, ...]:
@@ -232,6 +257,10 @@ class Graph:
         body), without a second thread hop. Raises as `run`, and whatever `finish` raises.
         """
         self._check_inputs(inputs)
+        if self._entry is not None:
+            self._enter()
+            result: T = await self._entry.submit(dict(inputs), finish)
+            return result
         return await self._executor.run(self._run_queued, time.perf_counter(), dict(inputs), finish)
 
     def _run_queued(
@@ -246,10 +275,7 @@ class Graph:
     def run_sync(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """`run` on the calling thread (tests, tools). Never call it on the event loop."""
         self._check_inputs(inputs)
-        with self._lock:
-            if self._closed:
-                raise Unavailable(f"graph {self.name!r} is closed")
-            self._in_flight += 1
+        self._enter()
         try:
             packets: dict[str, object] = dict(inputs)
             scope = request_scope.current()
@@ -265,14 +291,28 @@ class Graph:
                 if run.error is not None:
                     raise run.error
                 step = run.step
-            outputs = {n: packets[n] for n in self._output_names if n in packets}
-            if not outputs:
-                raise InternalError(f"graph {self.name!r}: no packet on any output stream")
-            return outputs
+            return self._outputs_of(WaitingRun(packets, scope, step))
         finally:
-            with self._lock:
-                self._in_flight -= 1
-                self._lock.notify_all()
+            self._leave(1)
+
+    def _enter(self) -> None:
+        """Count a run in (`close` waits for it). Raises Unavailable once the graph is closed."""
+        with self._lock:
+            if self._closed:
+                raise Unavailable(f"graph {self.name!r} is closed")
+            self._in_flight += 1
+
+    def _leave(self, runs: int) -> None:
+        with self._lock:
+            self._in_flight -= runs
+            self._lock.notify_all()
+
+    def _outputs_of(self, run: WaitingRun) -> dict[str, object]:
+        """The output packets of a run that went through the whole plan."""
+        outputs = {n: run.packets[n] for n in self._output_names if n in run.packets}
+        if not outputs:
+            raise InternalError(f"graph {self.name!r}: no packet on any output stream")
+        return outputs
 
     def _check_inputs(self, inputs: Mapping[str, object]) -> None:
         if set(inputs) != self._input_names:
@@ -345,19 +385,26 @@ class Graph:
 
     def _carry(self, runs: list[WaitingRun]) -> None:
         """Run a gate's batch through its node and the batch-capable nodes after it
-        (`batch_runs.Carry`): each run ends at the first per-run node or the end, or failed."""
-        step = runs[0].step
-        live = runs
-        while live:
-            node = self._plan[step]
-            for start in range(0, len(live), node.batch_max_runs):
-                self._process_batch(step, live[start : start + node.batch_max_runs])
-            live = [run for run in live if run.error is None]
-            step += 1
-            for run in live:
-                run.step = step
-            if step == len(self._plan) or self._gates[step] is None:
+        (`batch_runs.Carry`): each run ends at the first per-run or waiting node, or the end,
+        or failed. A waiting node's runs go on alone, to meet other runs inside it."""
+        start = runs[0].step
+        stop = start + 1
+        while stop < len(self._plan) and self._gates[stop] is not None and not self._plan[stop].batch_waits:
+            stop += 1
+        self._carry_steps(runs, start, stop)
+        for run in runs:
+            run.step = stop
+
+    def _carry_steps(self, runs: list[WaitingRun], start: int, stop: int) -> None:
+        """Plan steps `start:stop`, all batch-capable, for `runs`; a run that fails stops there."""
+        live = [run for run in runs if run.error is None]
+        for step in range(start, stop):
+            if not live:
                 return
+            size = self._plan[step].batch_max_runs
+            for first in range(0, len(live), size):
+                self._process_batch(step, live[first : first + size])
+            live = [run for run in live if run.error is None]
 
     def _process_batch(self, step: int, runs: list[WaitingRun]) -> None:
         """One `process_batch` call for `runs` at the plan's node `step`; each run alone if

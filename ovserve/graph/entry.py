@@ -1,0 +1,210 @@
+"""`EntryQueue`: a graph whose every node batches takes its requests at the entry, many per job.
+
+When every node a request runs is batch-capable (`BatchCalculator`) and one of them waits for a
+shared device (`process_in_batches(waits=True)`, the model), a run needs no thread of its own.
+The event loop appends each request to the graph's entry queue; a request that finds no job
+gathering starts one on the executor. The job:
+
+1. takes every queued request (oldest first, at most `max_runs`) and carries them together
+   through the nodes before the first waiting node, one `process_batch` call per node;
+2. hands the entry on: if requests queued meanwhile, it starts the next job for them, else the
+   next request starts one. So the next batch gathers and tokenizes while this one waits for
+   the model, and the model's batcher can merge the two;
+3. carries its batch on through the waiting node and the rest of the graph, runs each
+   request's `finish` (e.g. encoding its response body) in that request's own contextvars, and
+   settles all the batch's futures with one `call_soon_threadsafe` per event loop.
+
+So a batch of N requests costs one thread wake-up and one loop wake-up, not several of each
+per request, and no graph thread sleeps per request (benchmarks/README.md measured 30-40 µs of
+CPU per wake-up on a 2-core VM, about ten per request with a thread per run). A lone request
+still goes at once: its job starts as it arrives and carries a batch of one.
+
+Graphs with any per-run node keep the thread-per-run path (`ovserve.graph.runner`); so do
+`Graph.run_sync` callers. Runs in a job see their request only through `ctx.scope`, as batch
+calculators must (`ovserve.graph.calculator`, step 6); `request_scope.current()` is None there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ovserve.errors import OvserveError, Unavailable
+from ovserve.graph import request_scope
+from ovserve.graph.batch_runs import WaitingRun
+
+log = logging.getLogger(__name__)
+
+CarrySteps = Callable[[list[WaitingRun], int, int], None]
+"""`carry(runs, start, stop)`: runs plan steps `start:stop` for the runs not failed yet."""
+
+
+@dataclass(eq=False, slots=True)
+class _Entry:
+    """One queued request: its run, what to do with its outputs, and where to answer."""
+
+    run: WaitingRun
+    finish: Callable[[dict[str, object]], object]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+    context: contextvars.Context
+    submitted: float
+
+
+class EntryQueue:
+    """The requests waiting at one graph's entry; thread-safe. See the module docstring.
+
+    Args:
+        submit: starts a job on the graph's executor (`NodeExecutor.submit`); raises
+            `Unavailable` when the executor is shut down.
+        carry: runs plan steps for a batch (`CarrySteps`).
+        split: the step of the first waiting node; the entry is handed on before it.
+        steps: the number of steps in the plan.
+        outputs: a finished run's output packets (raises `OvserveError` when it has none).
+        done: called with the number of requests answered (after their answers are posted).
+        max_runs: most requests per job.
+    """
+
+    def __init__(
+        self,
+        *,
+        submit: Callable[[Callable[[], None]], None],
+        carry: CarrySteps,
+        split: int,
+        steps: int,
+        outputs: Callable[[WaitingRun], dict[str, object]],
+        done: Callable[[int], None],
+        max_runs: int,
+    ) -> None:
+        if max_runs < 1:
+            raise ValueError("an entry takes at least one request at a time")
+        self._submit = submit
+        self._carry = carry
+        self._split = split
+        self._steps = steps
+        self._outputs = outputs
+        self._done = done
+        self.max_runs = max_runs
+        self._lock = threading.Lock()
+        self._queue: list[_Entry] = []
+        self._gathering = False
+        """A job has been started that has not handed the entry on yet."""
+        self.jobs = 0
+        """Jobs started so far (for tests and diagnostics)."""
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued now, not yet taken by a job."""
+        with self._lock:
+            return len(self._queue)
+
+    async def submit(self, packets: dict[str, object], finish: Callable[[dict[str, object]], Any]) -> Any:
+        """Queue a run with input `packets`; return `finish(outputs)` (run on a graph thread).
+
+        Must be called on a running event loop. Cancelling the await does not stop the run;
+        its answer is then dropped. Raises what the run or `finish` raised.
+        """
+        loop = asyncio.get_running_loop()
+        entry = _Entry(
+            run=WaitingRun(packets, request_scope.current(), 0),
+            finish=finish,
+            future=loop.create_future(),
+            loop=loop,
+            context=contextvars.copy_context(),
+            submitted=time.perf_counter(),
+        )
+        with self._lock:
+            self._queue.append(entry)
+            start = not self._gathering
+            self._gathering = True
+        if start:
+            self._start_job()
+        return await entry.future
+
+    def _start_job(self) -> None:
+        """Start a job for the queued requests (the caller set `_gathering`)."""
+        with self._lock:
+            self.jobs += 1
+        try:
+            self._submit(self._job)
+        except Unavailable as exc:
+            with self._lock:
+                refused, self._queue = self._queue, []
+                self._gathering = False
+            self._answer([(entry, False, exc) for entry in refused])
+
+    def _hand_off(self) -> None:
+        """Let the requests queued since this job took its batch go on without it."""
+        with self._lock:
+            start = bool(self._queue)
+            self._gathering = start
+        if start:
+            self._start_job()
+
+    def _job(self) -> None:
+        with self._lock:
+            batch = self._queue[: self.max_runs]
+            del self._queue[: self.max_runs]
+        taken = time.perf_counter()
+        for entry in batch:
+            scope = entry.run.scope
+            if scope is not None:
+                scope.queue_s += taken - entry.submitted
+                scope.graph_runs += 1
+        runs = [entry.run for entry in batch]
+        handed = False
+        try:
+            self._carry(runs, 0, self._split)
+            handed = True
+            self._hand_off()
+            self._carry(runs, self._split, self._steps)
+            answers = [self._settle(entry) for entry in batch]
+        except BaseException as exc:  # a bug in the engine: answer every request anyway
+            log.exception("graph entry job failed")
+            if not handed:
+                self._hand_off()
+            answers = [(entry, False, exc) for entry in batch]
+        self._answer(answers)
+
+    def _settle(self, entry: _Entry) -> tuple[_Entry, bool, object]:
+        """(entry, ok, result or exception) of a carried run, `finish` applied."""
+        run = entry.run
+        if run.error is not None:
+            return entry, False, run.error
+        try:
+            outputs = self._outputs(run)
+            return entry, True, entry.context.run(entry.finish, outputs)
+        except Exception as exc:
+            if not isinstance(exc, OvserveError):
+                log.error("graph entry: finishing a run raised", exc_info=exc)
+            return entry, False, exc
+
+    def _answer(self, answers: list[tuple[_Entry, bool, object]]) -> None:
+        """Post the answers to their event loops, one call per loop; then count them done."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Entry, bool, object]]] = {}
+        for answer in answers:
+            by_loop.setdefault(answer[0].loop, []).append(answer)
+        for loop, posted in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_set_futures, posted)
+        if answers:
+            self._done(len(answers))
+
+
+def _set_futures(answers: list[tuple[_Entry, bool, object]]) -> None:
+    """On the event loop: resolve each request's future (skipping those cancelled meanwhile)."""
+    for entry, ok, value in answers:
+        if entry.future.done():
+            continue
+        if ok:
+            entry.future.set_result(value)
+        else:
+            assert isinstance(value, BaseException)
+            entry.future.set_exception(value)
