@@ -232,6 +232,12 @@ class Graph:
             {node.name: gate for node, gate in zip(self._plan, self._gates, strict=True) if gate is not None}
         )
 
+    def entry(self) -> EntryQueue | None:
+        """The queue requests wait in at the graph's entry, when the graph takes them there
+        (`ovserve.graph.entry`: every node batches and one waits); else None. For tests and
+        diagnostics."""
+        return self._entry
+
     def node_states(self) -> Mapping[str, object]:
         """Each node's state made at load, by node name (shared by all runs: do not mutate)."""
         return MappingProxyType(self._loaded.node_state)

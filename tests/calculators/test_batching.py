@@ -200,6 +200,36 @@ def test_a_bad_request_fails_alone_in_a_merged_batch(
     assert sorted(batcher.history) == [1, 1, 2]
 
 
+def test_one_caller_can_hand_over_several_requests_and_sleeps_once_for_all(
+    make: Callable[..., tuple[DynamicBatcher[int], FakeModel]],
+) -> None:
+    """`run_many` (a batch of graph runs at the model node): one inference for all the rows
+    that fit, each request's own rows back, and its times reported to its own scope."""
+    from ovserve.graph.request_scope import RequestScope
+
+    batcher, model = make()
+    requests = [tokens(8, start=1), tokens(9, 7, start=100), tokens(10, start=200, type_id=1)]
+    scopes = [RequestScope(), None, RequestScope()]
+    results = batcher.run_many(requests, scopes)
+    for request, result in zip(requests, results, strict=True):
+        np.testing.assert_array_equal(result, expected(request))
+    assert model.shapes == [(4, 10)]
+    assert all(scope.inference_s > 0 for scope in scopes if scope is not None)
+
+
+def test_a_bad_request_among_several_handed_over_raises_its_error(
+    make: Callable[..., tuple[DynamicBatcher[int], FakeModel]],
+) -> None:
+    """The caller learns the model's error; the engine then repeats each run alone."""
+    batcher, model = make()
+    requests = [tokens(8), tokens(8, start=BAD_ID - 3), tokens(7, start=300)]
+    with pytest.raises(RuntimeError, match="666"):
+        batcher.run_many(requests, [None] * 3)
+    assert model.shapes[0] == (3, 8)  # merged, then each request alone
+    assert sorted(batcher.history) == [1, 1]
+    np.testing.assert_array_equal(batcher.run(requests[2]), expected(requests[2]))
+
+
 def test_a_request_larger_than_the_budget_is_split_and_reassembled(
     make: Callable[..., tuple[DynamicBatcher[int], FakeModel]],
 ) -> None:

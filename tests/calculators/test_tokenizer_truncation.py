@@ -15,6 +15,7 @@ import pytest
 from calculators.ov_tokenizer import TextTokenizer, TokenizerSettings, set_truncation
 from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph.formats.text_options import Cut
+from ovserve.graph.formats.tokens import TokenBatch
 from ovserve.graph.node_loading import default_core
 from tests.calculators.support import LONG_TEXT
 from tests.support.models import default_model_source
@@ -118,3 +119,41 @@ def test_a_request_cut_gives_the_hugging_face_ids_on_any_graph(
     with pytest.raises(InvalidArgument, match=r"^Input length 1\d\d\d longer than allowed 200$"):
         tokenizer.encode(TEXTS, Cut(limit=None))
     assert tokenizer.encode(("short text",), Cut(limit=None)).prompt_tokens == 4
+
+
+@pytest.mark.parametrize("truncate", [True, False, None])
+@pytest.mark.parametrize("baked", [None, 128])
+def test_requests_tokenized_together_get_what_each_gets_alone(
+    convert: Callable[..., ov.Model], baked: int | None, truncate: bool | None
+) -> None:
+    """`encode_many` (a batch of runs at the tokenizer node) merges the texts the graph's own
+    call serves; every request still gets the rows, cut and length check it gets alone."""
+    model = convert() if baked is None else convert(truncation=True, max_length=baked)
+    tokenizer = TextTokenizer(
+        default_core(), model, TokenizerSettings(max_length=200, truncate=truncate), where="n"
+    )
+    requests: list[tuple[tuple[str, ...], Cut | None]] = [
+        (("a b c",), None),
+        (TEXTS, Cut(limit=5)),
+        (("short text", "one two three four five six"), Cut(limit=200, explicit=False)),
+        (TEXTS, Cut(limit=150)),
+        (("x",), Cut(limit=None)),
+    ]
+    alone: list[TokenBatch | str] = []
+    for texts, cut in requests:
+        try:
+            alone.append(tokenizer.encode(texts, cut))
+        except InvalidArgument as exc:
+            alone.append(exc.message)
+    fits = [request for request, one in zip(requests, alone, strict=True) if not isinstance(one, str)]
+    together = tokenizer.encode_many(fits)
+    expected = [one for one in alone if not isinstance(one, str)]
+    assert len(together) == len(expected) >= 3
+    for got, want in zip(together, expected, strict=True):
+        assert isinstance(want, TokenBatch)
+        np.testing.assert_array_equal(got.input_ids, want.input_ids)
+        np.testing.assert_array_equal(got.attention_mask, want.attention_mask)
+        np.testing.assert_array_equal(got.token_type_ids, want.token_type_ids)
+    if any(isinstance(one, str) for one in alone):  # a request that breaks the rule fails the call
+        with pytest.raises(InvalidArgument, match="longer than allowed 200"):
+            tokenizer.encode_many(requests)
