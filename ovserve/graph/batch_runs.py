@@ -18,6 +18,12 @@ their threads wake once instead of once per node. Whether runs queue depends on 
 `ovserve_node_batch_runs` shows it (benchmarks/README.md measured one run per call under W2,
 where runs leave the model's batcher one by one).
 
+A node that waits on a shared device (`process_in_batches(waits=True)`, the model) has a
+gate that does not gather: a carry stops before it, every run passes it at once, and the runs
+meet inside the node (in the model's batcher) instead, so that a batch that waits for the
+model never holds back the next one. Graphs whose every node batches skip the gates' waiting
+altogether and take requests at their entry (`ovserve.graph.entry`).
+
 Only gathering is serialized: runs carried on past a later node's gate do not enter it, so
 `process_batch` may run for several batches of one node at once. Batch calculators keep no
 per-run state, which makes that safe.

@@ -42,8 +42,11 @@ worker thread — never on the event loop; runs of the same graph happen concurr
    follow, on the thread that led the call. A call that raises is repeated for each run
    alone, so only the run whose input breaks it fails (with the message of step 5). Such a
    node keeps no per-run state; it reads a run's request facts from `ctx.scope`, not from
-   `request_scope.current()` (which is the leading run's). Other calculators keep the per-run
-   semantics of step 4.
+   `request_scope.current()` (which is the leading run's, or None). Other calculators keep the
+   per-run semantics of step 4. A node whose call may block on something shared (a model's
+   infer requests) declares `cc.process_in_batches(waits=True)`: runs meet inside it rather
+   than at its gate, and a graph whose every node batches, one of them waiting, takes its
+   requests at its entry, many per worker job (`ovserve.graph.entry`).
 
 Example (a complete calculator; its pbtxt node is in the docstring, as house style wants):
 

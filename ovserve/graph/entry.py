@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ovserve.errors import OvserveError, Unavailable
+from ovserve.errors import Unavailable
 from ovserve.graph import request_scope
 from ovserve.graph.batch_runs import WaitingRun
 
@@ -181,9 +181,7 @@ class EntryQueue:
         try:
             outputs = self._outputs(run)
             return entry, True, entry.context.run(entry.finish, outputs)
-        except Exception as exc:
-            if not isinstance(exc, OvserveError):
-                log.error("graph entry: finishing a run raised", exc_info=exc)
+        except Exception as exc:  # the awaiting caller gets it, as from `NodeExecutor.run`
             return entry, False, exc
 
     def _answer(self, answers: list[tuple[_Entry, bool, object]]) -> None:

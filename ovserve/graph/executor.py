@@ -37,7 +37,8 @@ def default_workers() -> int:
     runs as one batch should hold (64 rows by default): with one thread per core, 64
     concurrent clients were served two at a time and never merged. Threads that wait cost a
     stack each and no CPU; the device's concurrency is bounded elsewhere (the batcher's
-    infer requests), not by this pool.
+    infer requests), not by this pool. Graphs that take requests at their entry
+    (`ovserve.graph.entry`) need few of these threads: one job carries many requests.
     """
     return max(MIN_GRAPH_THREADS, GRAPH_THREADS_PER_CPU * (os.cpu_count() or 2))
 
