@@ -100,6 +100,11 @@ class Extraction:
         """Inferences by rows (`ovserve.graph.ReportsBatches`); empty when not batching."""
         return {} if self.batcher is None else self.batcher.batch_size_counts()
 
+    def concurrent_batches(self) -> int:
+        """Batches the model runs at once (`ovserve.graph.entry.ConcurrentBatches`): its infer
+        requests (the batcher's slots, else the compiled model's optimal number)."""
+        return self.batcher.slots if self.batcher is not None else self.extractor.optimal_requests()
+
     def run(self, batch: TokenBatch) -> Float32Array:
         return self.run_many([batch], [request_scope.current()])[0]
 

@@ -80,6 +80,11 @@ class DynamicBatcher(Generic[S]):
         self._size_counts: collections.Counter[int] = collections.Counter()
 
     @property
+    def slots(self) -> int:
+        """The infer requests (or stand-ins) batches run on; each runs one batch at a time."""
+        return self._slot_count
+
+    @property
     def pending_rows(self) -> int:
         """Rows waiting for a slot now."""
         with self._lock:

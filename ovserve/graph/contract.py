@@ -64,9 +64,10 @@ class CalculatorContract:
         together through the batch-capable nodes that follow (see `ovserve.graph.batch_runs`).
 
         `waits`: a call may block on something shared beyond the node (e.g. a model's infer
-        requests, busy with an earlier batch). The engine then lets the next batch gather and
-        go through the nodes before this one meanwhile, instead of holding it back until this
-        call returns (`ovserve.graph.entry`).
+        requests, busy with an earlier batch). Runs then meet inside the node, not at its gate,
+        and a graph that takes requests at its entry lets the next batch gather while this one
+        is inside, up to as many batches as the node's state says it can work on at once
+        (`ovserve.graph.entry.ConcurrentBatches`).
 
         Raises:
             InternalError: `max_runs` < 1 (a calculator bug).

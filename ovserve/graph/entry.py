@@ -7,9 +7,12 @@ gathering starts one on the executor. The job:
 
 1. takes every queued request (oldest first, at most `max_runs`) and carries them together
    through the nodes before the first waiting node, one `process_batch` call per node;
-2. hands the entry on: if requests queued meanwhile, it starts the next job for them, else the
-   next request starts one. So the next batch gathers and tokenizes while this one waits for
-   the model, and the model's batcher can merge the two;
+2. hands the entry on: the next job may start, for the requests queued meanwhile (or for the
+   next request), once fewer batches are inside the waiting node than it can work on at once
+   (its node state's `concurrent_batches()`, `ConcurrentBatches`; for the model, its infer
+   requests). Until then requests queue at the entry, and the job that starts when a batch
+   leaves the model takes all of them: under load a model with one infer request runs one
+   batch of everything that queued during the last one;
 3. carries its batch on through the waiting node and the rest of the graph, runs each
    request's `finish` (e.g. encoding its response body) in that request's own contextvars, and
    settles all the batch's futures with one `call_soon_threadsafe` per event loop.
@@ -34,13 +37,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ovserve.errors import Unavailable
 from ovserve.graph import request_scope
 from ovserve.graph.batch_runs import WaitingRun
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class ConcurrentBatches(Protocol):
+    """A waiting node's state that knows how many batches its calls can work on at once."""
+
+    def concurrent_batches(self) -> int:
+        """E.g. the model's infer requests; at least 1."""
+        ...
+
 
 CarrySteps = Callable[[list[WaitingRun], int, int], None]
 """`carry(runs, start, stop)`: runs plan steps `start:stop` for the runs not failed yet."""
@@ -70,6 +83,8 @@ class EntryQueue:
         outputs: a finished run's output packets (raises `OvserveError` when it has none).
         done: called with the number of requests answered (after their answers are posted).
         max_runs: most requests per job.
+        inside_limit: most batches inside the waiting node before the next job may start
+            (None: no limit; the next job starts as soon as this one reaches the node).
     """
 
     def __init__(
@@ -82,9 +97,12 @@ class EntryQueue:
         outputs: Callable[[WaitingRun], dict[str, object]],
         done: Callable[[int], None],
         max_runs: int,
+        inside_limit: int | None = None,
     ) -> None:
         if max_runs < 1:
             raise ValueError("an entry takes at least one request at a time")
+        if inside_limit is not None and inside_limit < 1:
+            raise ValueError("the waiting node must admit at least one batch")
         self._submit = submit
         self._carry = carry
         self._split = split
@@ -92,10 +110,13 @@ class EntryQueue:
         self._outputs = outputs
         self._done = done
         self.max_runs = max_runs
+        self.inside_limit = inside_limit
         self._lock = threading.Lock()
         self._queue: list[_Entry] = []
         self._gathering = False
         """A job has been started that has not handed the entry on yet."""
+        self._inside = 0
+        """Jobs whose batch is in the waiting node."""
         self.jobs = 0
         """Jobs started so far (for tests and diagnostics)."""
 
@@ -122,8 +143,7 @@ class EntryQueue:
         )
         with self._lock:
             self._queue.append(entry)
-            start = not self._gathering
-            self._gathering = True
+            start = self._may_start()
         if start:
             self._start_job()
         return await entry.future
@@ -140,11 +160,30 @@ class EntryQueue:
                 self._gathering = False
             self._answer([(entry, False, exc) for entry in refused])
 
+    def _may_start(self) -> bool:
+        """Whether a job should start now for the queued requests; if so, it counts as gathering
+        (lock held). Not while one gathers, nor while `inside_limit` batches are in the waiting
+        node: requests then queue on, and the job that starts when one leaves takes them all."""
+        if self._gathering or not self._queue:
+            return False
+        if self.inside_limit is not None and self._inside >= self.inside_limit:
+            return False
+        self._gathering = True
+        return True
+
     def _hand_off(self) -> None:
-        """Let the requests queued since this job took its batch go on without it."""
+        """This job's batch reaches the waiting node: the next job may gather."""
         with self._lock:
-            start = bool(self._queue)
-            self._gathering = start
+            self._gathering = False
+            self._inside += 1
+            start = self._may_start()
+        if start:
+            self._start_job()
+
+    def _leave_model(self) -> None:
+        with self._lock:
+            self._inside -= 1
+            start = self._may_start()
         if start:
             self._start_job()
 
@@ -159,17 +198,22 @@ class EntryQueue:
                 scope.queue_s += taken - entry.submitted
                 scope.graph_runs += 1
         runs = [entry.run for entry in batch]
-        handed = False
+        stage = 0
         try:
             self._carry(runs, 0, self._split)
-            handed = True
+            stage = 1
             self._hand_off()
-            self._carry(runs, self._split, self._steps)
+            self._carry(runs, self._split, self._split + 1)
+            stage = 2
+            self._leave_model()
+            self._carry(runs, self._split + 1, self._steps)
             answers = [self._settle(entry) for entry in batch]
         except BaseException as exc:  # a bug in the engine: answer every request anyway
             log.exception("graph entry job failed")
-            if not handed:
+            if stage == 0:
                 self._hand_off()
+            if stage <= 1:
+                self._leave_model()
             answers = [(entry, False, exc) for entry in batch]
         self._answer(answers)
 

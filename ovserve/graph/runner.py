@@ -41,7 +41,7 @@ from ovserve.graph import request_scope
 from ovserve.graph.batch_runs import NodeGate, WaitingRun
 from ovserve.graph.calculator import BatchCalculator
 from ovserve.graph.context import CalculatorContext
-from ovserve.graph.entry import EntryQueue
+from ovserve.graph.entry import ConcurrentBatches, EntryQueue
 from ovserve.graph.executor import NodeExecutor
 from ovserve.graph.node_check import ValidatedNode
 from ovserve.graph.node_loading import CoreSource, default_core, load_nodes, renamed_error
@@ -194,6 +194,8 @@ class Graph:
         split = next((step for step, n in enumerate(plan) if n.batch_waits), None)
         if split is None:
             return None
+        state = self._wiring[split].node_state
+        limit = state.concurrent_batches() if isinstance(state, ConcurrentBatches) else None
         return EntryQueue(
             submit=self._executor.submit,
             carry=self._carry_steps,
@@ -202,6 +204,7 @@ class Graph:
             outputs=self._outputs_of,
             done=self._leave,
             max_runs=min(n.batch_max_runs for n in plan),
+            inside_limit=limit,
         )
 
     @functools.cached_property

@@ -21,6 +21,7 @@ from ovserve.graph import (
     CalculatorContract,
     CalculatorRegistry,
     Graph,
+    GraphLoadContext,
     Input,
     NodeExecutor,
     Output,
@@ -109,6 +110,23 @@ class WaitingMarkCalculator(BatchCalculator):
     @classmethod
     def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
         _mark(contexts)
+
+
+@dataclass(frozen=True)
+class OneAtATime:
+    """The node state of a waiting node that works on one batch at a time (one infer request)."""
+
+    def concurrent_batches(self) -> int:
+        return 1
+
+
+@register_calculator(registry=ENTRY_TOYS)
+class SingleSlotMarkCalculator(WaitingMarkCalculator):
+    """As `WaitingMarkCalculator`, with one batch at a time (`ConcurrentBatches`)."""
+
+    @classmethod
+    def load(cls, lc: GraphLoadContext) -> None:
+        lc.node_state = OneAtATime()
 
 
 @register_calculator(registry=ENTRY_TOYS)
@@ -215,6 +233,26 @@ async def test_the_next_batch_passes_the_entry_while_the_last_one_waits_in_the_m
         hold.set()
         assert await asyncio.gather(first, *later) == [{"out": f"{t}ftmp"} for t in "abc"]
         graph.close()
+
+
+async def test_requests_wait_at_the_entry_while_the_waiting_node_is_full() -> None:
+    """A model with one infer request: the requests that arrive while a batch is in it queue at
+    the entry, and the job that starts when it leaves takes all of them."""
+    async with NodeExecutor(max_workers=4) as executor:
+        graph = make_graph(executor, graph_text(model="SingleSlotMarkCalculator"))
+        entry = the_entry(graph)
+        assert entry.inside_limit == 1
+        hold = PROBE.hold("model")
+        first = asyncio.ensure_future(graph.run({"in": "a"}))
+        await asyncio.to_thread(PROBE.entered["model"].wait, 10)
+        later = [asyncio.ensure_future(graph.run({"in": t})) for t in ("b", "c", "d")]
+        await until(lambda: entry.waiting == 3, "b, c and d wait at the entry")
+        assert PROBE.sizes("first") == [1]
+        hold.set()
+        assert await asyncio.gather(first, *later) == [{"out": f"{t}ftmp"} for t in "abcd"]
+        assert entry.jobs == 2
+        graph.close()
+    assert PROBE.sizes("first") == PROBE.sizes("model") == [1, 3]
 
 
 async def test_a_request_that_breaks_a_batch_call_fails_alone() -> None:
