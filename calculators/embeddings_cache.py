@@ -33,14 +33,15 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ovserve.graph import (
     EMBEDDING_CACHE_MIB,
+    BatchCalculator,
     CacheCounts,
-    Calculator,
     CalculatorContext,
     CalculatorContract,
     GraphLoadContext,
@@ -163,12 +164,17 @@ CACHE_OUT = OutputSidePacket[object]("CACHE")
 
 
 @register_calculator
-class EmbeddingsCacheLookupCalculator(Calculator):
-    """Splits a request's documents into cached ones and the ones to embed (see the module)."""
+class EmbeddingsCacheLookupCalculator(BatchCalculator):
+    """Splits each request's documents into cached ones and the ones to embed (see the module).
+
+    Batch-capable (each request on its own) so that a graph with the cache still takes its
+    requests at its entry (`ovserve.graph.entry`).
+    """
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(DOCUMENTS, MISSES, CACHED, CACHE_OUT)
+        cc.process_in_batches()
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
@@ -177,34 +183,41 @@ class EmbeddingsCacheLookupCalculator(Calculator):
         lc.node_state = state
         lc.output_side_packets[CACHE_OUT.tag] = state
 
-    def process(self, ctx: CalculatorContext) -> None:
-        documents = ctx.get(DOCUMENTS)
-        state: _LookupState = ctx.node_state
-        keys = document_keys(documents)
-        found = [state.cache.get(key) for key in keys] if state.cache is not None else [None] * len(keys)
-        rows = CachedRows(
-            keys=tuple(keys),
-            vectors=tuple(hit[0] if hit is not None else None for hit in found),
-            tokens=tuple(hit[1] if hit is not None else 0 for hit in found),
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            _look_up(ctx)
+
+
+def _look_up(ctx: CalculatorContext) -> None:
+    """Set one run's `CACHED` rows and, unless every vector is cached, its `MISSES`."""
+    documents = ctx.get(DOCUMENTS)
+    state: _LookupState = ctx.node_state
+    keys = document_keys(documents)
+    found = [state.cache.get(key) for key in keys] if state.cache is not None else [None] * len(keys)
+    rows = CachedRows(
+        keys=tuple(keys),
+        vectors=tuple(hit[0] if hit is not None else None for hit in found),
+        tokens=tuple(hit[1] if hit is not None else 0 for hit in found),
+    )
+    ctx.set(CACHED, rows)
+    missing = rows.missing
+    if not missing:
+        return  # every vector is cached: the chain up to the store node is skipped
+    if len(missing) == len(keys):
+        ctx.set(MISSES, documents)
+    elif documents.is_tokens:
+        ctx.set(
+            MISSES,
+            EmbeddingsInput(
+                token_ids=tuple(documents.token_ids[i] for i in missing), options=documents.options
+            ),
         )
-        ctx.set(CACHED, rows)
-        missing = rows.missing
-        if not missing:
-            return  # every vector is cached: the chain up to the store node is skipped
-        if len(missing) == len(keys):
-            ctx.set(MISSES, documents)
-        elif documents.is_tokens:
-            ctx.set(
-                MISSES,
-                EmbeddingsInput(
-                    token_ids=tuple(documents.token_ids[i] for i in missing), options=documents.options
-                ),
-            )
-        else:
-            ctx.set(
-                MISSES,
-                EmbeddingsInput(texts=tuple(documents.texts[i] for i in missing), options=documents.options),
-            )
+    else:
+        ctx.set(
+            MISSES,
+            EmbeddingsInput(texts=tuple(documents.texts[i] for i in missing), options=documents.options),
+        )
 
 
 CACHED_IN = Input[CachedRows]("CACHED")
@@ -216,37 +229,44 @@ PROMPT_TOKENS = Output[int]("PROMPT_TOKENS")
 
 
 @register_calculator
-class EmbeddingsCacheStoreCalculator(Calculator):
-    """Merges cached and computed vectors in request order and stores the computed ones."""
+class EmbeddingsCacheStoreCalculator(BatchCalculator):
+    """Merges cached and computed vectors in request order and stores the computed ones
+    (batch-capable, each request on its own, as the lookup node)."""
 
     @classmethod
     def get_contract(cls, cc: CalculatorContract) -> None:
         cc.declare(CACHED_IN, COMPUTED, MASK, CACHE_IN, VECTORS, PROMPT_TOKENS)
+        cc.process_in_batches()
 
-    def process(self, ctx: CalculatorContext) -> None:
-        rows = ctx.get(CACHED_IN)
-        state = ctx.side(CACHE_IN)
-        assert isinstance(state, _LookupState)
-        missing = rows.missing
-        computed = np.asarray(ctx.get(COMPUTED), dtype=np.float32) if missing else None
-        counts = np.asarray(ctx.get(MASK)).sum(axis=1) if missing else np.zeros(0, dtype=np.int64)
-        if computed is not None and computed.shape[0] != len(missing):
-            raise RuntimeError(f"{len(missing)} documents to embed, {computed.shape[0]} vectors came back")
-        width = (
-            computed.shape[1]
-            if computed is not None
-            else next(v for v in rows.vectors if v is not None).shape[0]
-        )
-        vectors = np.empty((len(rows.keys), width), dtype=np.float32)
-        tokens = list(rows.tokens)
-        for i, vector in enumerate(rows.vectors):
-            if vector is not None:
-                vectors[i] = vector
-        for row, i in enumerate(missing):
-            assert computed is not None
-            vectors[i] = computed[row]
-            tokens[i] = int(counts[row])
-            if state.cache is not None:
-                state.cache.put(rows.keys[i], computed[row], tokens[i])
-        ctx.set(VECTORS, vectors)
-        ctx.set(PROMPT_TOKENS, sum(tokens))
+    @classmethod
+    def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
+        for ctx in contexts:
+            _store(ctx)
+
+
+def _store(ctx: CalculatorContext) -> None:
+    """Set one run's `EMBEDDINGS` and `PROMPT_TOKENS`; put its computed vectors in the cache."""
+    rows = ctx.get(CACHED_IN)
+    state = ctx.side(CACHE_IN)
+    assert isinstance(state, _LookupState)
+    missing = rows.missing
+    computed = np.asarray(ctx.get(COMPUTED), dtype=np.float32) if missing else None
+    counts = np.asarray(ctx.get(MASK)).sum(axis=1) if missing else np.zeros(0, dtype=np.int64)
+    if computed is not None and computed.shape[0] != len(missing):
+        raise RuntimeError(f"{len(missing)} documents to embed, {computed.shape[0]} vectors came back")
+    width = (
+        computed.shape[1] if computed is not None else next(v for v in rows.vectors if v is not None).shape[0]
+    )
+    vectors = np.empty((len(rows.keys), width), dtype=np.float32)
+    tokens = list(rows.tokens)
+    for i, vector in enumerate(rows.vectors):
+        if vector is not None:
+            vectors[i] = vector
+    for row, i in enumerate(missing):
+        assert computed is not None
+        vectors[i] = computed[row]
+        tokens[i] = int(counts[row])
+        if state.cache is not None:
+            state.cache.put(rows.keys[i], computed[row], tokens[i])
+    ctx.set(VECTORS, vectors)
+    ctx.set(PROMPT_TOKENS, sum(tokens))

@@ -13,7 +13,9 @@ gathering starts one on the executor. The job:
    requests). Until then requests queue at the entry, and the job that starts when a batch
    leaves the model takes all of them: under load a model with one infer request runs one
    batch of everything that queued during the last one;
-3. carries its batch on through the waiting node and the rest of the graph, runs each
+3. answers at once the requests that failed so far or skip the waiting node (a tokenize call;
+   documents all found in the embedding cache), then carries the others on through the
+   waiting node and the rest of the graph, runs each
    request's `finish` (e.g. encoding its response body) in that request's own contextvars, and
    settles all the batch's futures with one `call_soon_threadsafe` per event loop.
 
@@ -80,6 +82,7 @@ class EntryQueue:
         carry: runs plan steps for a batch (`CarrySteps`).
         split: the step of the first waiting node; the entry is handed on before it.
         steps: the number of steps in the plan.
+        skips: whether a run skips the plan step (none of the node's inputs is present).
         outputs: a finished run's output packets (raises `OvserveError` when it has none).
         done: called with the number of requests answered (after their answers are posted).
         max_runs: most requests per job.
@@ -94,6 +97,7 @@ class EntryQueue:
         carry: CarrySteps,
         split: int,
         steps: int,
+        skips: Callable[[WaitingRun, int], bool],
         outputs: Callable[[WaitingRun], dict[str, object]],
         done: Callable[[int], None],
         max_runs: int,
@@ -107,6 +111,7 @@ class EntryQueue:
         self._carry = carry
         self._split = split
         self._steps = steps
+        self._skips = skips
         self._outputs = outputs
         self._done = done
         self.max_runs = max_runs
@@ -197,12 +202,20 @@ class EntryQueue:
             if scope is not None:
                 scope.queue_s += taken - entry.submitted
                 scope.graph_runs += 1
-        runs = [entry.run for entry in batch]
         stage = 0
         try:
-            self._carry(runs, 0, self._split)
+            self._carry([entry.run for entry in batch], 0, self._split)
             stage = 1
             self._hand_off()
+            # Requests that failed or skip the waiting node (e.g. every vector cached, or a
+            # tokenize call) are answered first, without waiting for the others' inference.
+            early = [e for e in batch if e.run.error is not None or self._skips(e.run, self._split)]
+            if early:
+                self._carry([e.run for e in early], self._split + 1, self._steps)
+                self._answer([self._settle(e) for e in early])
+                answered = set(map(id, early))
+                batch = [e for e in batch if id(e) not in answered]
+            runs = [entry.run for entry in batch]
             self._carry(runs, self._split, self._split + 1)
             stage = 2
             self._leave_model()

@@ -201,6 +201,7 @@ class Graph:
             carry=self._carry_steps,
             split=split,
             steps=len(plan),
+            skips=self._skips,
             outputs=self._outputs_of,
             done=self._leave,
             max_runs=min(n.batch_max_runs for n in plan),
@@ -234,6 +235,12 @@ class Graph:
         return MappingProxyType(
             {node.name: gate for node, gate in zip(self._plan, self._gates, strict=True) if gate is not None}
         )
+
+    @property
+    def runs_in_flight(self) -> int:
+        """Runs admitted and not yet answered (waiting at the entry or a gate, or running)."""
+        with self._lock:
+            return self._in_flight
 
     def entry(self) -> EntryQueue | None:
         """The queue requests wait in at the graph's entry, when the graph takes them there
@@ -347,6 +354,11 @@ class Graph:
             node_state=wiring.node_state,
             scope=scope,
         )
+
+    def _skips(self, run: WaitingRun, step: int) -> bool:
+        """Whether plan node `step` is skipped in `run` (as `_context` decides, without a context)."""
+        inputs = self._wiring[step].inputs
+        return bool(inputs) and not any(name in run.packets for _, name in inputs)
 
     def _emit(self, step: int, ctx: CalculatorContext, packets: dict[str, object]) -> None:
         outputs = ctx.outputs

@@ -141,3 +141,23 @@ def test_a_cached_vector_cannot_be_changed_through_an_answer() -> None:
 
 def test_results_are_embeddings_results(cached: Graph) -> None:
     assert isinstance(run_graph(cached, request(TEXTS[:1])), EmbeddingsResult)
+
+
+async def test_concurrent_hits_and_misses_go_through_the_entry_and_match_the_uncached_graph(
+    cached: Graph, uncached: Graph
+) -> None:
+    """The cache nodes batch (each request on its own), so the graph still takes its requests
+    at its entry (`ovserve.graph.entry`); hits, misses and partial hits in one job each get
+    exactly the uncached graph's answer."""
+    import asyncio
+
+    assert cached.entry() is not None
+    run_graph(cached, request(TEXTS[:2]))  # cached from here on
+    payloads = [request(TEXTS[:2]), request(("fresh one", TEXTS[0])), request(("fresh two",))] * 4
+    answers = await asyncio.gather(*(cached.run({"input": p}) for p in payloads))
+    for payload, answer in zip(payloads, answers, strict=True):
+        result = answer["output"]
+        assert isinstance(result, EmbeddingsResult)
+        reference = run_graph(uncached, payload)
+        assert np.array_equal(result.embeddings, reference.embeddings)
+        assert result.prompt_tokens == reference.prompt_tokens

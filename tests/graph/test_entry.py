@@ -255,6 +255,26 @@ async def test_requests_wait_at_the_entry_while_the_waiting_node_is_full() -> No
     assert PROBE.sizes("first") == PROBE.sizes("model") == [1, 3]
 
 
+async def test_a_request_that_fails_before_the_model_is_answered_without_waiting_for_it() -> None:
+    async with NodeExecutor(max_workers=4) as executor:
+        graph = make_graph(executor, graph_text(model="SingleSlotMarkCalculator"))
+        entry = the_entry(graph)
+        hold = PROBE.hold("model")
+        first = asyncio.ensure_future(graph.run({"in": "a"}))
+        await asyncio.to_thread(PROBE.entered["model"].wait, 10)
+        good = asyncio.ensure_future(graph.run({"in": "b"}))
+        bad = asyncio.ensure_future(graph.run({"in": "bad"}))
+        await until(lambda: entry.waiting == 2, "b and bad wait at the entry")
+        second_hold = PROBE.hold("model")  # holds the next job's batch (b) in the model
+        hold.set()
+        with pytest.raises(InvalidArgument, match="cannot mark 'bad'"):
+            await bad
+        assert not good.done()
+        second_hold.set()
+        assert list(await asyncio.gather(first, good)) == [{"out": "aftmp"}, {"out": "bftmp"}]
+        graph.close()
+
+
 async def test_a_request_that_breaks_a_batch_call_fails_alone() -> None:
     texts = ["t0", "t1", "bad2", "t3"]
     async with NodeExecutor(max_workers=4) as executor:

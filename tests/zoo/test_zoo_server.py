@@ -24,6 +24,7 @@ import pytest
 
 from calculators.batching import DynamicBatcher
 from calculators.feature_extraction_calculator import Extraction
+from ovserve.graph import Graph
 from ovserve.server import Server
 from tests.rest.support import call, openai_error
 from tests.running import running_server
@@ -52,9 +53,14 @@ def combined_workspace(root: Path) -> Path:
     return config
 
 
-def batcher_of(server: Server, name: str) -> DynamicBatcher[object]:
+def graph_of(server: Server, name: str) -> Graph:
     graph = server.repository.graph(f"zoo/{name}")
-    states = graph.node_states().values()  # type: ignore[attr-defined]
+    assert isinstance(graph, Graph)
+    return graph
+
+
+def batcher_of(server: Server, name: str) -> DynamicBatcher[object]:
+    states = graph_of(server, name).node_states().values()
     (batcher,) = [s.batcher for s in states if isinstance(s, Extraction)]
     assert batcher is not None, "batching is on by default"
     return batcher
@@ -133,9 +139,12 @@ async def test_every_zoo_model_served_at_once_matches_its_reference(tmp_path: Pa
         batchers = {name: batcher_of(server, name) for name in SERVED}
         before = {name: len(b.history) for name, b in batchers.items()}
         rows = {name: sum(len(texts) for n, texts, _ in held_jobs if n == name) for name in SERVED}
+        graphs = {name: graph_of(server, name) for name in SERVED}
         with holding(list(batchers.values())) as release:
             sent = asyncio.ensure_future(embed_all(session, url, held_jobs))
-            while any(batchers[name].pending_rows < rows[name] for name in SERVED):
+            # Every request has reached its graph: the first job's rows wait in the held batcher,
+            # the other requests at the graph's entry (the model has one infer request).
+            while any(graphs[name].runs_in_flight < len(REQUESTS) for name in SERVED):
                 assert not sent.done(), await sent
                 await asyncio.sleep(0.01)
             release.set()
