@@ -15,9 +15,9 @@ gathering starts one on the executor. The job:
    batch of everything that queued during the last one;
 3. answers at once the requests that failed so far or skip the waiting node (a tokenize call;
    documents all found in the embedding cache), then carries the others on through the
-   waiting node and the rest of the graph, runs each
-   request's `finish` (e.g. encoding its response body) in that request's own contextvars, and
-   settles all the batch's futures with one `call_soon_threadsafe` per event loop.
+   waiting node and the rest of the graph. Each request's `finish` (e.g. encoding its
+   response body) runs in that request's own contextvars, and the futures of a group of
+   answers are settled with one `call_soon_threadsafe` per event loop.
 
 So a batch of N requests costs one thread wake-up and one loop wake-up, not several of each
 per request, and no graph thread sleeps per request (benchmarks/README.md measured 30-40 µs of
@@ -185,7 +185,8 @@ class EntryQueue:
         if start:
             self._start_job()
 
-    def _leave_model(self) -> None:
+    def _leave_waiting_node(self) -> None:
+        """This job's batch is out of the waiting node: a job may gather if none does."""
         with self._lock:
             self._inside -= 1
             start = self._may_start()
@@ -218,7 +219,7 @@ class EntryQueue:
             runs = [entry.run for entry in batch]
             self._carry(runs, self._split, self._split + 1)
             stage = 2
-            self._leave_model()
+            self._leave_waiting_node()
             self._carry(runs, self._split + 1, self._steps)
             answers = [self._settle(entry) for entry in batch]
         except BaseException as exc:  # a bug in the engine: answer every request anyway
@@ -226,7 +227,7 @@ class EntryQueue:
             if stage == 0:
                 self._hand_off()
             if stage <= 1:
-                self._leave_model()
+                self._leave_waiting_node()
             answers = [(entry, False, exc) for entry in batch]
         self._answer(answers)
 
