@@ -8,9 +8,11 @@ or pass it while an earlier batch waits, without relying on timing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pytest
 
@@ -34,6 +36,7 @@ from ovserve.graph.entry import EntryQueue
 from ovserve.graph.resources import NoModels
 
 ENTRY_TOYS = CalculatorRegistry()
+T = TypeVar("T")
 TEXT_IN = Input[str]("TEXT")
 TEXT_OUT = Output[str]("TEXT")
 
@@ -175,6 +178,25 @@ async def until(check: object, what: str) -> None:
     raise AssertionError(f"timed out waiting until {what}")
 
 
+async def queued_at_the_entry(
+    graph: Graph, calls: Sequence[Callable[[], Awaitable[T]]]
+) -> list[T | BaseException]:
+    """Start `calls[0]` and hold its first node open until `calls[1:]` all wait at the graph's
+    entry; then let them go. Returns each call's result or exception, in order."""
+    entry = the_entry(graph)
+    hold = PROBE.hold("first")
+    lone = asyncio.ensure_future(calls[0]())
+    await asyncio.to_thread(PROBE.entered["first"].wait, 10)
+    queued = [asyncio.ensure_future(call()) for call in calls[1:]]
+    await until(lambda: entry.waiting == len(queued), f"{len(queued)} requests wait at the entry")
+    hold.set()
+    return list(await asyncio.gather(lone, *queued, return_exceptions=True))
+
+
+def runs(graph: Graph, texts: Sequence[str]) -> list[Callable[[], Awaitable[dict[str, object]]]]:
+    return [functools.partial(graph.run, {"in": text}) for text in texts]
+
+
 async def test_only_a_graph_of_batch_nodes_with_a_waiting_one_takes_requests_at_its_entry() -> None:
     async with NodeExecutor(max_workers=4) as executor:
         assert make_graph(executor).entry() is not None
@@ -202,16 +224,9 @@ async def test_requests_that_queue_at_the_entry_go_through_every_node_in_one_cal
     texts = [f"t{i}" for i in range(6)]
     async with NodeExecutor(max_workers=4) as executor:
         graph = make_graph(executor)
-        entry = the_entry(graph)
-        hold = PROBE.hold("first")
-        lone = asyncio.ensure_future(graph.run({"in": texts[0]}))
-        await asyncio.to_thread(PROBE.entered["first"].wait, 10)
-        queued = [asyncio.ensure_future(graph.run({"in": t})) for t in texts[1:]]
-        await until(lambda: entry.waiting == 5, "five requests wait at the entry")
-        hold.set()
-        results = await asyncio.gather(lone, *queued)
+        results = await queued_at_the_entry(graph, runs(graph, texts))
         assert results == [{"out": f"{t}ftmp"} for t in texts]
-        assert entry.jobs == 2  # the five took one job: one thread wake-up, one loop wake-up
+        assert the_entry(graph).jobs == 2  # the five took one job: one thread wake-up, one loop wake-up
         assert graph.stats().node_batches == {
             name: {1: 1, 5: 1} for name in ("first", "tokenize", "model", "pool")
         }
@@ -279,14 +294,7 @@ async def test_a_request_that_breaks_a_batch_call_fails_alone() -> None:
     texts = ["t0", "t1", "bad2", "t3"]
     async with NodeExecutor(max_workers=4) as executor:
         graph = make_graph(executor)
-        entry = the_entry(graph)
-        hold = PROBE.hold("first")
-        lone = asyncio.ensure_future(graph.run({"in": texts[0]}))
-        await asyncio.to_thread(PROBE.entered["first"].wait, 10)
-        queued = [asyncio.ensure_future(graph.run({"in": t})) for t in texts[1:]]
-        await until(lambda: entry.waiting == 3, "three requests wait at the entry")
-        hold.set()
-        results = await asyncio.gather(lone, *queued, return_exceptions=True)
+        results = await queued_at_the_entry(graph, runs(graph, texts))
         graph.close()
     failed = results[2]
     assert isinstance(failed, InvalidArgument)
@@ -299,7 +307,6 @@ async def test_a_request_that_breaks_a_batch_call_fails_alone() -> None:
 async def test_finish_runs_per_request_in_its_own_context_and_its_error_stays_its_own() -> None:
     async with NodeExecutor(max_workers=4) as executor:
         graph = make_graph(executor)
-        entry = the_entry(graph)
 
         def finish(outputs: dict[str, object]) -> str:
             scope = request_scope.current()
@@ -313,13 +320,8 @@ async def test_finish_runs_per_request_in_its_own_context_and_its_error_stays_it
             with request_scope.entered(request_scope.RequestScope()):
                 return await graph.run_then({"in": text}, finish)
 
-        hold = PROBE.hold("first")
-        lone = asyncio.ensure_future(one("x"))
-        await asyncio.to_thread(PROBE.entered["first"].wait, 10)
-        queued = [asyncio.ensure_future(one(t)) for t in ("y", "boom", "z")]
-        await until(lambda: entry.waiting == 3, "three requests wait at the entry")
-        hold.set()
-        results = await asyncio.gather(lone, *queued, return_exceptions=True)
+        calls = [functools.partial(one, text) for text in ("x", "y", "boom", "z")]
+        results = await queued_at_the_entry(graph, calls)
         graph.close()
     assert results[:2] == ["xftmp@1", "yftmp@1"]
     assert isinstance(results[2], ValueError)
