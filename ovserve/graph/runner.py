@@ -31,22 +31,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from ovserve.errors import InternalError, InvalidArgument, OvserveError, Unavailable
+from ovserve.errors import InternalError, InvalidArgument, Unavailable
 from ovserve.graph import request_scope
 from ovserve.graph.batch_runs import NodeGate, WaitingRun
 from ovserve.graph.calculator import BatchCalculator
 from ovserve.graph.context import CalculatorContext
 from ovserve.graph.entry import ConcurrentBatches, EntryQueue
 from ovserve.graph.executor import NodeExecutor
-from ovserve.graph.node_check import ValidatedNode
-from ovserve.graph.node_loading import CoreSource, default_core, load_nodes, renamed_error
+from ovserve.graph.node_loading import CoreSource, default_core, load_nodes
+from ovserve.graph.node_runs import NodeWiring, node_failure
 from ovserve.graph.parser import parse_graph_file
-from ovserve.graph.ports import PortKind
 from ovserve.graph.registry import CalculatorRegistry, default_registry
 from ovserve.graph.resources import ModelResolver, NoModels
 from ovserve.graph.services import GraphServices
@@ -63,35 +61,6 @@ T = TypeVar("T")
 
 def _outputs_as_they_are(outputs: dict[str, object]) -> dict[str, object]:
     return outputs
-
-
-@dataclass(frozen=True, slots=True)
-class _NodeWiring:
-    """What a node's context needs from the graph, fixed at load: made once per node so that a
-    run only looks packets up (`Graph._context`), not ports, keys and side packets."""
-
-    inputs: tuple[tuple[str, str], ...]
-    """(tag key, stream name) of each input stream."""
-    outputs: tuple[tuple[str, str], ...]
-    output_tags: frozenset[str]
-    side_packets: Mapping[str, object]
-    """Input side packets by tag, read-only (shared by every run)."""
-    node_state: object
-
-    @classmethod
-    def of(
-        cls, node: ValidatedNode, side_packets: Mapping[str, object], node_state: Mapping[str, object]
-    ) -> _NodeWiring:
-        outputs = tuple((ref.key, ref.name) for ref in node.refs(PortKind.OUTPUT_STREAM))
-        return cls(
-            inputs=tuple((ref.key, ref.name) for ref in node.refs(PortKind.INPUT_STREAM)),
-            outputs=outputs,
-            output_tags=frozenset(key for key, _ in outputs),
-            side_packets=MappingProxyType(
-                {ref.key: side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)}
-            ),
-            node_state=node_state.get(node.name),
-        )
 
 
 class GraphSource(Protocol):
@@ -173,7 +142,7 @@ class Graph:
         self._executor = executor or NodeExecutor(name=f"ovserve-{name}")
         self._plan = tuple(n for n in validated.nodes if n.runs_per_request)
         self._wiring = tuple(
-            _NodeWiring.of(n, self._loaded.side_packets, self._loaded.node_state) for n in self._plan
+            NodeWiring.of(n, self._loaded.side_packets, self._loaded.node_state) for n in self._plan
         )
         self._gates = tuple(
             NodeGate(n.batch_max_runs, self._carry, gathers=not n.batch_waits) if n.batch_max_runs else None
@@ -366,26 +335,6 @@ class Graph:
             if key in outputs:
                 packets[name] = outputs[key]
 
-    def _node_error(self, node: ValidatedNode, exc: Exception) -> OvserveError:
-        """What a run gets when `node` raised `exc` for it (its `__cause__` is `exc`)."""
-        if isinstance(exc, OvserveError):
-            log.debug("graph %r node %r (%s) failed: %s", self.name, node.name, node.origin, exc)
-            error = renamed_error(
-                exc, f'Calculator::Process() for node "{node.origin}" failed: {exc.message}'
-            )
-        else:
-            log.error(
-                "graph %r: node %r (%s, in %r) raised",
-                self.name,
-                node.name,
-                node.calculator,
-                node.origin,
-                exc_info=exc,
-            )
-            error = InternalError(f'Calculator::Process() for node "{node.origin}" failed: internal error')
-        error.__cause__ = exc
-        return error
-
     def _run_node(
         self, step: int, packets: dict[str, object], scope: request_scope.RequestScope | None
     ) -> None:
@@ -401,7 +350,7 @@ class Graph:
             finally:
                 calculator.close(ctx)
         except Exception as exc:
-            raise self._node_error(node, exc) from exc
+            raise node_failure(self.name, node, exc) from exc
         self._emit(step, ctx, packets)
 
     def _carry(self, runs: list[WaitingRun]) -> None:
@@ -444,7 +393,7 @@ class Graph:
             cls.process_batch([ctx for _, ctx in entries])
         except Exception as exc:
             if len(entries) == 1:
-                entries[0][0].error = self._node_error(node, exc)
+                entries[0][0].error = node_failure(self.name, node, exc)
                 return
             # Alone, so that only the run whose input breaks the node fails.
             for run, _ in entries:
@@ -454,7 +403,7 @@ class Graph:
                 try:
                     cls.process_batch([ctx])
                 except Exception as single:
-                    run.error = self._node_error(node, single)
+                    run.error = node_failure(self.name, node, single)
                 else:
                     self._emit(step, ctx, run.packets)
             return
