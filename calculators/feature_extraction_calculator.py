@@ -184,8 +184,9 @@ def input_batch(ctx: CalculatorContext) -> TokenBatch:
 class FeatureExtractionCalculator(BatchCalculator):
     """Runs the embeddings model for requests, merged with concurrent ones when batching.
 
-    A batch call waits for the model's infer requests (`process_in_batches(waits=True)`), so
-    the engine lets the next batch of runs tokenize meanwhile.
+    A batch call waits for the model's infer requests (`process_in_batches(waits=True)`); the
+    node state says how many there are (`Extraction.concurrent_batches`), and the graph's entry
+    holds the next batch back until one of them is free (`ovserve.graph.entry`).
     """
 
     @classmethod
