@@ -26,6 +26,9 @@ class Row:
     overhead_ms: float | None = None
     """`cpu_ms` minus raw's CPU per request's worth of texts: what the server spends beyond
     the model (tokenizer, model and pooling as raw runs them)."""
+    path_overhead_ms: float | None = None
+    """`cpu_ms` minus raw's at the servers' own `plugin_config`: the server's path alone,
+    without what the configured streams cost beyond raw's best ones."""
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
@@ -47,6 +50,7 @@ def render(rows: list[Row]) -> str:
         "result",
         "CPU/req",
         "overhead/req",
+        "same streams",
         "client CPU",
         "notes",
     ]
@@ -57,6 +61,7 @@ def render(rows: list[Row]) -> str:
         cpu = "" if row.client_cpu is None else f"{100 * row.client_cpu:.0f}%"
         per_request = "" if row.cpu_ms is None else f"{row.cpu_ms:.2f} ms"
         overhead = "" if row.overhead_ms is None else f"{row.overhead_ms:+.2f} ms"
+        path = "" if row.path_overhead_ms is None else f"{row.path_overhead_ms:+.2f} ms"
         cells = [
             row.workload,
             row.system,
@@ -66,6 +71,7 @@ def render(rows: list[Row]) -> str:
             row.verdict,
             per_request,
             overhead,
+            path,
             cpu,
             row.note,
         ]

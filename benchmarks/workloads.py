@@ -97,7 +97,7 @@ def server_row(
     )
 
 
-def raw_row(workload: Workload, figure: RawFigure) -> Row:
+def raw_row(workload: Workload, figure: RawFigure, system: str = "raw OpenVINO") -> Row:
     if workload.latency:
         value, unit = figure.p50_ms, "ms p50"
     elif workload.texts == 1:
@@ -106,7 +106,7 @@ def raw_row(workload: Workload, figure: RawFigure) -> Row:
         value, unit = figure.tokens_per_second, "tok/s"
     return Row(
         workload=workload.label,
-        system="raw OpenVINO",
+        system=system,
         figure=value,
         unit=unit,
         ratio=1.0,
@@ -115,18 +115,44 @@ def raw_row(workload: Workload, figure: RawFigure) -> Row:
     )
 
 
-def verdicts(rows: dict[str, dict[str, Row]], raw: dict[str, RawFigure]) -> list[Row]:
+def configured_row(workload: Workload, figure: RawFigure, best: Row) -> Row:
+    """Raw at the workspace's own `plugin_config`: the streams the servers run, next to `best`."""
+    row = raw_row(workload, figure, "raw OpenVINO, servers' plugin_config")
+    assert best.figure is not None
+    assert row.figure is not None
+    row.ratio = row.figure / best.figure
+    row.verdict = "reference"
+    return row
+
+
+def verdicts(
+    rows: dict[str, dict[str, Row]],
+    raw: dict[str, RawFigure],
+    as_configured: dict[str, RawFigure] | None = None,
+) -> list[Row]:
+    """Every workload's rows with ratios, overheads and verdicts.
+
+    A server's `overhead_ms` is against raw's best configuration, the issue's figure;
+    `path_overhead_ms` is against raw at the servers' own `plugin_config` (`as_configured`),
+    which leaves out what the configured streams cost beyond the best ones.
+    """
     table: list[Row] = []
     for w in WORKLOADS:
         if w.name not in raw:
             continue  # not run (compare.py --workloads)
         raw_value = raw_row(w, raw[w.name])
         table.append(raw_value)
+        same = None
+        if as_configured and w.name in as_configured:
+            same = configured_row(w, as_configured[w.name], raw_value)
+            table.append(same)
         baseline = next((r for s, r in rows[w.name].items() if s.startswith("baseline")), None)
         for system, row in rows[w.name].items():
             assert raw_value.figure is not None
             if row.cpu_ms is not None and raw_value.cpu_ms is not None:
                 row.overhead_ms = row.cpu_ms - raw_value.cpu_ms
+            if row.cpu_ms is not None and same is not None and same.cpu_ms is not None:
+                row.path_overhead_ms = row.cpu_ms - same.cpu_ms
             base = baseline.figure if baseline else None
             if w.latency:
                 latency_verdict(row, raw_value.figure, W1_ALLOWANCE_MS, base)
