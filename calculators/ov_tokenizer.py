@@ -270,6 +270,8 @@ def rows_of(batch: TokenBatch, start: int, stop: int) -> TokenBatch:
         return TokenBatch(
             input_ids=batch.input_ids[:0, :0], attention_mask=mask[:, :0], token_type_ids=mask[:, :0]
         )
+    if start == 0 and stop == len(batch.attention_mask) and mask.shape[1] and mask[:, -1].any():
+        return batch  # every row, and some row attends its last column: nothing to cut
     width = int(np.max(row_lengths(mask)))
     return TokenBatch(
         input_ids=batch.input_ids[start:stop, :width],

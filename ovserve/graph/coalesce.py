@@ -76,6 +76,12 @@ class Coalescer(Generic[T, M, R]):
 
         Raises what `run` raised for these items.
         """
+        with self._lock:
+            idle = self._busy < self.slots and not self._pending
+            if idle:
+                self._busy += 1
+        if idle:
+            return self._run_alone(items)
         call: _Call[T, R] = _Call(items, threading.Condition(self._lock))
         with self._lock:
             self._pending.append(call)
@@ -100,6 +106,19 @@ class Coalescer(Generic[T, M, R]):
         if call.error is not None:
             raise call.error
         return call.result  # type: ignore[return-value]  # set when done without error
+
+    def _run_alone(self, items: Sequence[T]) -> R:
+        """A call that found a free slot and nobody queued (its slot taken): run it at once,
+        without the queue's bookkeeping. Callers that arrive meanwhile queue and go next."""
+        try:
+            result = self._split(self._run(list(items)), 0, len(items))
+            with self._lock:
+                self.merged_calls += 1
+            return result
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self._wake_next()
 
     def _wake_next(self) -> None:
         """Wake the oldest sleeping queued callers, one per free slot, to run them (lock held)."""

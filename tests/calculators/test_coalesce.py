@@ -81,6 +81,28 @@ def test_an_idle_coalescer_runs_at_once_on_the_callers_thread() -> None:
     assert seen == [threading.current_thread().name]
 
 
+def test_an_idle_call_that_raises_fails_alone_and_frees_its_slot() -> None:
+    doubler = Doubler()
+    doubler.release.set()
+    coalescer = Coalescer(doubler.run, split, slots=1)
+    with pytest.raises(ValueError, match="negative"):
+        coalescer([-1])
+    assert coalescer([3]) == [6]
+    assert coalescer._busy == 0
+    assert coalescer.merged_calls == 1  # the call that raised delivered nothing
+
+
+def test_rows_of_every_row_is_the_batch_unless_its_last_columns_are_padding() -> None:
+    ids = np.array([[101, 5, 102], [101, 102, 0]], dtype=np.int64)
+    mask = (ids != 0).astype(np.int64)
+    tight = TokenBatch(input_ids=ids, attention_mask=mask, token_type_ids=np.zeros_like(ids))
+    assert rows_of(tight, 0, 2) is tight
+    # A tokenizer that pads to a fixed width: every row still comes back cut to the longest.
+    wide = np.pad(ids, ((0, 0), (0, 3)))
+    padded = TokenBatch(input_ids=wide, attention_mask=(wide != 0).astype(np.int64), token_type_ids=0 * wide)
+    assert rows_of(padded, 0, 2).input_ids.tolist() == ids.tolist()
+
+
 def test_rows_of_gives_each_callers_rows_cut_to_their_own_width() -> None:
     ids = np.array([[101, 5, 6, 7, 102], [101, 9, 102, 0, 0], [101, 102, 0, 0, 0]], dtype=np.int64)
     mask = (ids != 0).astype(np.int64)
