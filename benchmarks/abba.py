@@ -7,7 +7,10 @@ Both servers run on the same workspace (the int8 export of `compare.py`, or anot
 sit idle while the other is measured. A block is A, B, B, A, each a timed round of
 `--seconds` per protocol; the figure is each tree's process CPU time per successful request
 over all its rounds (see benchmarks/README.md, "CPU per request and overhead"), with the
-texts/s beside it. ABBA order cancels a machine speed that drifts one way during the run;
+texts/s beside it, and the share of it on the server's main thread (the event loop: HTTP or
+gRPC front end, middlewares, admission, access log). A lever that only touches the front end
+shows there with less noise than in the process total, which also carries the model's
+threads. ABBA order cancels a machine speed that drifts one way during the run;
 CPU per request moves much less with other load than throughput does, so it is the figure
 to judge a lever by on a shared machine. Beside the overall B - A, each block's own ratio
 (B's two rounds against A's two) is printed, lowest to highest: their spread is the noise the
@@ -34,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from processes import ServerProcess, cpu_seconds, ovserve_server  # noqa: E402
+from processes import ServerProcess, cpu_seconds, main_thread_cpu_seconds, ovserve_server  # noqa: E402
 from workloads import WORKLOADS, request_groups  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
@@ -71,6 +74,7 @@ async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> No
             for config in configs.values():
                 await run_load(groups[: w.clients], config)  # warm-up: shapes, connections
         cpu = {(t, p): 0.0 for t in trees for p in protocols}
+        loop_cpu = {(t, p): 0.0 for t in trees for p in protocols}
         done = {(t, p): 0 for t in trees for p in protocols}
         wall = {(t, p): 0.0 for t in trees for p in protocols}
         per_block: dict[tuple[str, str], list[float]] = {key: [] for key in cpu}
@@ -83,10 +87,12 @@ async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> No
             for protocol, config in configs.items():
                 timed = LoadConfig(**{**asdict(config), "duration": args.seconds})
                 before = cpu_seconds(server.pid) or 0.0
+                loop_before = main_thread_cpu_seconds(server.pid) or 0.0
                 summary = summarize(await run_load(groups, timed))
                 used = (cpu_seconds(server.pid) or before) - before
                 key = (tree, protocol)
                 cpu[key] += used
+                loop_cpu[key] += (main_thread_cpu_seconds(server.pid) or loop_before) - loop_before
                 done[key] += summary.succeeded
                 per_block[key][-1] += used / max(1, summary.succeeded) / 2
                 wall[key] += summary.wall_seconds
@@ -99,20 +105,24 @@ async def measure(args: argparse.Namespace, config_path: Path, logs: Path) -> No
     print(f"\n{w.label}, {len(order)} rounds ({order}) of {args.seconds:g} s per protocol")
     print(f"A = {args.a} {args.a_flags}\nB = {args.b} {args.b_flags}")
     print(f"load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    print("| tree | protocol | CPU ms/request | texts/s |\n|---|---|---|---|")
+    print("| tree | protocol | CPU ms/request | of it, event loop | texts/s |\n|---|---|---|---|---|")
     for key in cpu:
         per = 1000 * cpu[key] / max(1, done[key])
+        loop = 1000 * loop_cpu[key] / max(1, done[key])
         rate = done[key] * w.texts / wall[key] if wall[key] else 0.0
-        print(f"| {key[0]} | {key[1]} | {per:.3f} | {rate:.1f} |")
+        print(f"| {key[0]} | {key[1]} | {per:.3f} | {loop:.3f} | {rate:.1f} |")
     for protocol in protocols:
         a = cpu[("A", protocol)] / max(1, done[("A", protocol)])
         b = cpu[("B", protocol)] / max(1, done[("B", protocol)])
         blocks = sorted(
             rb / ra - 1 for ra, rb in zip(per_block[("A", protocol)], per_block[("B", protocol)], strict=True)
         )
+        loop_a = loop_cpu[("A", protocol)] / max(1, done[("A", protocol)])
+        loop_b = loop_cpu[("B", protocol)] / max(1, done[("B", protocol)])
         print(
             f"{protocol}: B - A = {1000 * (b - a):+.3f} ms CPU per request ({b / a - 1:+.1%}); "
-            f"by block {', '.join(f'{r:+.1%}' for r in blocks)}"
+            f"by block {', '.join(f'{r:+.1%}' for r in blocks)}; "
+            f"event loop {1000 * (loop_b - loop_a):+.3f} ms"
         )
 
 

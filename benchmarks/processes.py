@@ -37,6 +37,16 @@ def cpu_seconds(pid: int) -> float | None:
     return stat_cpu_seconds(stat)
 
 
+def main_thread_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of `pid`'s main thread (ovserve's event loop) so far; None when
+    the process is gone. Same resolution as `cpu_seconds`."""
+    try:
+        stat = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat_cpu_seconds(stat)
+
+
 def stat_cpu_seconds(stat: str) -> float:
     """User + system CPU seconds in the text of a /proc `stat` file (a process's or a thread's)."""
     user, system = _stat_ticks(stat)
