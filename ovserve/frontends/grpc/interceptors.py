@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
-import orjson
 
+from ovserve.frontends import access_log
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.graph import request_scope
 from ovserve.metrics import CALL, Metrics, grpc_call
 from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
-
-access_log = logging.getLogger("ovserve.access")
 
 OPEN_METHODS = frozenset({"ServerLive", "ServerReady"})
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
@@ -210,16 +207,17 @@ def _log(
     servable: str = "",
 ) -> None:
     """One access-log line; `model` only for an RPC admitted to a servable (as on REST)."""
-    if not access_log.isEnabledFor(logging.INFO):
+    if not access_log.enabled():
         return
-    record = {
-        "protocol": "grpc",
-        "request_id": request_id,
-        "method": method,
-        **({"model": servable} if servable else {}),
-        "status": getattr(code, "name", str(code)),
-        "total_ms": round((time.perf_counter() - started) * 1000, 3),
-        **{f"{name}_ms": round(value, 3) for name, value in timings.items()},
-        "remote": peer,
-    }
-    access_log.info("%s", orjson.dumps(record).decode())
+    access_log.log_request(
+        {
+            "protocol": "grpc",
+            "request_id": request_id,
+            "method": method,
+            **({"model": servable} if servable else {}),
+            "status": getattr(code, "name", str(code)),
+            "total_ms": round((time.perf_counter() - started) * 1000, 3),
+            **{f"{name}_ms": round(value, 3) for name, value in timings.items()},
+            "remote": peer,
+        }
+    )

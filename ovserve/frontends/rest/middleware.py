@@ -11,20 +11,17 @@ the request for `ovserve.metrics`). Health routes and preflights never need the 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
-import orjson
 from aiohttp import web
 
 from ovserve.errors import InvalidArgument
+from ovserve.frontends import access_log
 from ovserve.frontends.request_ids import request_id_of
 from ovserve.frontends.rest.errors import Handler
 from ovserve.frontends.rest.state import ACCESS_LOG, API_KEY, CORS
 from ovserve.graph import request_scope
 from ovserve.metrics import CALL, CONTENT_TYPE, Metrics, kserve_rest_target, rest_call
-
-access_log = logging.getLogger("ovserve.access")
 
 REQUEST_ID = "X-Request-Id"
 TOTAL_TIME = "X-Total-Time"
@@ -53,22 +50,19 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if phases:
             for header, value in zip(PHASE_HEADERS, phases.values(), strict=True):
                 response.headers[header] = f"{value:.3f}"
-    if request.app[ACCESS_LOG] and access_log.isEnabledFor(logging.INFO):
-        access_log.info(
-            "%s",
-            orjson.dumps(
-                {
-                    "protocol": "rest",
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    **({"model": scope.servable} if scope.servable else {}),
-                    "status": response.status,
-                    "total_ms": round(elapsed_ms, 3),
-                    **{f"{name}_ms": round(value, 3) for name, value in phases.items()},
-                    "remote": request.remote,
-                }
-            ).decode(),
+    if request.app[ACCESS_LOG] and access_log.enabled():
+        access_log.log_request(
+            {
+                "protocol": "rest",
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                **({"model": scope.servable} if scope.servable else {}),
+                "status": response.status,
+                "total_ms": round(elapsed_ms, 3),
+                **{f"{name}_ms": round(value, 3) for name, value in phases.items()},
+                "remote": request.remote,
+            }
         )
     return response
 
