@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from calculators.vectors import l2_normalize
+from calculators.vectors import l2_normalize_many
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve.graph import (
     BatchCalculator,
@@ -53,6 +53,8 @@ class NormalizeCalculator(BatchCalculator):
 
     @classmethod
     def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
-        for ctx in contexts:
-            vectors = ctx.get(EMBEDDINGS_IN)
-            ctx.set(EMBEDDINGS_OUT, l2_normalize(vectors) if ctx.node_state else vectors)
+        vectors = [ctx.get(EMBEDDINGS_IN) for ctx in contexts]
+        if contexts[0].node_state:  # runs of one width are normalised together, row by row
+            vectors = l2_normalize_many(vectors)
+        for ctx, out in zip(contexts, vectors, strict=True):
+            ctx.set(EMBEDDINGS_OUT, out)

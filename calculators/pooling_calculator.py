@@ -28,7 +28,7 @@ from typing import cast
 import numpy as np
 
 from calculators import model_facts
-from calculators.vectors import PoolingMode, pool
+from calculators.vectors import PoolingMode, pool_many
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve.graph import (
     BatchCalculator,
@@ -82,8 +82,12 @@ class PoolingCalculator(BatchCalculator):
 
     @classmethod
     def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
-        # Row by row as each run came: a run's vectors never depend on the other runs'.
-        for ctx in contexts:
-            mode: PoolingMode = ctx.node_state
-            mask = np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64)
-            ctx.set(EMBEDDINGS, pool(ctx.get(HIDDEN_STATES), mask, mode))
+        # Runs of one shape are pooled together; each run's vectors still depend on its rows only.
+        mode: PoolingMode = contexts[0].node_state
+        pooled = pool_many(
+            [ctx.get(HIDDEN_STATES) for ctx in contexts],
+            [np.asarray(ctx.get(ATTENTION_MASK), dtype=np.int64) for ctx in contexts],
+            mode,
+        )
+        for ctx, vectors in zip(contexts, pooled, strict=True):
+            ctx.set(EMBEDDINGS, vectors)

@@ -6,7 +6,8 @@ where each row's real tokens are (`ovserve.graph.formats.tokens`), on whichever 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,3 +49,43 @@ def l2_normalize(vectors: Float32Array) -> Float32Array:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms: Float32Array = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.maximum(norms, np.float32(EPS))).astype(np.float32)
+
+
+def pool_many(
+    hiddens: Sequence[Float32Array], masks: Sequence[npt.NDArray[np.int64]], mode: PoolingMode
+) -> list[Float32Array]:
+    """`pool` of each `(hidden, mask)` pair, bit for bit what `pool` gives that pair alone.
+
+    Pairs of one shape are pooled in one call on their rows stacked (each result a view of
+    it): every operation in `pool` works row by row, so a row's vector never depends on the
+    rows stacked with it. One call per shape rather than per pair is the point: `pool` on a
+    request of one text is ~10 µs of numpy call overhead, and a merged batch carries ~32.
+    """
+    return _by_shape(lambda stacked: pool(stacked[0], stacked[1], mode), hiddens, masks)
+
+
+def l2_normalize_many(vectors: Sequence[Float32Array]) -> list[Float32Array]:
+    """`l2_normalize` of each matrix, bit for bit (row by row, as `pool_many` explains)."""
+    return _by_shape(lambda stacked: l2_normalize(stacked[0]), vectors)
+
+
+def _by_shape(
+    apply: Callable[[list[npt.NDArray[Any]]], Float32Array], *columns: Sequence[npt.NDArray[Any]]
+) -> list[Float32Array]:
+    """`apply` once per group of items whose arrays (one per column) share dtype and all but
+    the first dimension, on those arrays stacked along it; each item gets its rows back."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, arrays in enumerate(zip(*columns, strict=True)):
+        groups.setdefault(tuple((a.dtype, a.shape[1:]) for a in arrays), []).append(i)
+    results: list[Float32Array | None] = [None] * len(columns[0])
+    for members in groups.values():
+        if len(members) == 1:
+            results[members[0]] = apply([column[members[0]] for column in columns])
+            continue
+        out = apply([np.concatenate([column[i] for i in members]) for column in columns])
+        start = 0
+        for i in members:
+            rows = len(columns[0][i])
+            results[i] = out[start : start + rows]
+            start += rows
+    return cast(list[Float32Array], results)  # every index is in exactly one group

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from calculators.vectors import PoolingMode, l2_normalize, pool
+from calculators.vectors import PoolingMode, l2_normalize, l2_normalize_many, pool, pool_many
 from ovserve.errors import InvalidArgument
 from ovserve.graph.formats.tokens import (
     TokenBatch,
@@ -60,6 +60,34 @@ def test_all_zero_mask_gives_zero_mean_and_first_token_last() -> None:
     mask = np.zeros((1, 5), dtype=np.int64)
     assert not pool(HIDDEN[:1], mask, "MEAN").any()
     np.testing.assert_array_equal(pool(HIDDEN[:1], mask, "LAST"), HIDDEN[:1, 0])
+
+
+@pytest.mark.parametrize("mode", ["CLS", "MEAN", "LAST"])
+def test_pool_many_gives_each_pair_what_pool_gives_it_alone(mode: PoolingMode) -> None:
+    # Runs of mixed shapes (widths 5 and 9, hidden sizes 384 and 8, 1-3 rows) in mixed order:
+    # the runs of a shape are pooled stacked, and each must still get its own vectors, bit for bit.
+    rng = np.random.default_rng(11)
+    shapes = [(1, 5, 384), (3, 9, 384), (2, 5, 384), (1, 9, 384), (1, 5, 8), (2, 5, 384)]
+    hiddens = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    masks = [(rng.random(shape[:2]) < 0.7).astype(np.int64) for shape in shapes]
+    for mask in masks:
+        mask[:, 0] = 1
+    got = pool_many(hiddens, masks, mode)
+    assert len(got) == len(shapes)
+    for hidden, mask, vectors in zip(hiddens, masks, got, strict=True):
+        alone = pool(hidden.copy(), mask.copy(), mode)
+        assert vectors.dtype == np.float32
+        np.testing.assert_array_equal(vectors, alone)
+
+
+def test_l2_normalize_many_gives_each_matrix_what_l2_normalize_gives_it_alone() -> None:
+    rng = np.random.default_rng(12)
+    shapes = [(1, 384), (4, 384), (1, 16), (2, 384), (0, 384)]
+    matrices = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    got = l2_normalize_many(matrices)
+    assert [g.shape for g in got] == shapes
+    for matrix, normalized in zip(matrices, got, strict=True):
+        np.testing.assert_array_equal(normalized, l2_normalize(matrix.copy()))
 
 
 def test_l2_normalize() -> None:
