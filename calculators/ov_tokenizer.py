@@ -27,7 +27,7 @@ from ovserve.graph.formats.tokens import (
     check_length,
     cut_rows,
     right_padded,
-    row_lengths,
+    row_lengths_list,
 )
 from ovserve.runtime.infer_pool import InferRequestPool
 
@@ -272,7 +272,7 @@ def rows_of(batch: TokenBatch, start: int, stop: int) -> TokenBatch:
         )
     if start == 0 and stop == len(batch.attention_mask) and mask.shape[1] and mask[:, -1].any():
         return batch  # every row, and some row attends its last column: nothing to cut
-    width = int(np.max(row_lengths(mask)))
+    width = max(row_lengths_list(mask))
     return TokenBatch(
         input_ids=batch.input_ids[start:stop, :width],
         attention_mask=mask[:, :width],

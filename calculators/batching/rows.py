@@ -21,7 +21,7 @@ import numpy as np
 
 from ovserve.graph import BatchSettings
 from ovserve.graph.formats.arrays import Float32Array
-from ovserve.graph.formats.tokens import TokenBatch, row_lengths
+from ovserve.graph.formats.tokens import TokenBatch, row_lengths_list
 
 # Rows are merged only while the longest is at most this many tokens, or a quarter, longer
 # than the shortest: padding waste per row stays under ~25% for long texts, and short texts
@@ -49,8 +49,8 @@ class Job:
 
     @classmethod
     def of(cls, batch: TokenBatch) -> Job:
-        lengths = row_lengths(batch.attention_mask)
-        return cls(batch=batch, lengths=tuple(lengths.tolist()), remaining=len(lengths))
+        lengths = row_lengths_list(batch.attention_mask)
+        return cls(batch=batch, lengths=tuple(lengths), remaining=len(lengths))
 
     @property
     def done(self) -> bool:

@@ -17,6 +17,7 @@ from ovserve.graph.formats.tokens import (
     position_ids,
     right_padded,
     row_lengths,
+    row_lengths_list,
 )
 
 RNG = np.random.default_rng(7)
@@ -163,6 +164,19 @@ def test_row_extents_follow_the_mask_on_either_side() -> None:
         [0],
         [0],
     )
+
+
+@pytest.mark.parametrize("shape", [(1, 9), (3, 5), (0, 4), (32, 16), (8, 300)])
+def test_row_lengths_list_is_row_lengths(shape: tuple[int, int]) -> None:
+    # Small masks take the Python scan, large ones numpy (8 x 300 is past the switch).
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    for _ in range(20):
+        mask = (rng.random(shape) < rng.random()).astype(np.int64)
+        if shape[0] > 1:
+            mask[0] = 0  # a row with no token
+        assert row_lengths_list(mask) == row_lengths(mask).tolist()
+    assert row_lengths_list(LEFT) == [5, 5, 5]
+    assert row_lengths_list(MASK) == [5, 3, 1]
 
 
 def test_position_ids_number_the_real_tokens_from_zero() -> None:
