@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -31,6 +32,8 @@ M = TypeVar("M", bound=Message)
 
 class _OptionsMixin:
     """`options(MsgType)` over the options found at validation (shared by all contexts)."""
+
+    __slots__ = ()
 
     node_name: str
     _options: Message | None
@@ -158,6 +161,18 @@ class GraphLoadContext(_OptionsMixin):
         self._on_close(release)
 
 
+@dataclass(frozen=True, slots=True)
+class NodeFrame:
+    """What every run's context of one node shares, made once when the graph loads."""
+
+    node_name: str
+    output_tags: frozenset[str]
+    side_packets: Mapping[str, object]
+    options: Message | None
+    options_type: type[Message] | None
+    node_state: Any
+
+
 class CalculatorContext(_OptionsMixin):
     """One node's view of one run. Created by the runner; used on one worker thread.
 
@@ -171,29 +186,40 @@ class CalculatorContext(_OptionsMixin):
         scope: the client request the run serves (`ovserve.graph.request_scope`), None
             outside one; a `BatchCalculator` reads it here, since the thread that runs a
             batch serves many requests.
+
+    A run makes one per node it passes, so the node's constants live in one shared
+    `NodeFrame` and the context holds only what is the run's own (slots, no dict).
     """
 
+    __slots__ = ("_frame", "inputs", "outputs", "scope")
+
     def __init__(
-        self,
-        *,
-        node_name: str,
-        inputs: Mapping[str, object],
-        output_tags: frozenset[str],
-        side_packets: Mapping[str, object],
-        options: Message | None,
-        options_type: type[Message] | None,
-        node_state: Any,
-        scope: RequestScope | None = None,
+        self, frame: NodeFrame, inputs: Mapping[str, object], scope: RequestScope | None = None
     ) -> None:
-        self.node_name = node_name
+        self._frame = frame
         self.inputs = inputs
-        self.outputs: MutableMapping[str, object] = _Outputs(node_name, output_tags)
-        self._output_tags = output_tags
-        self.side_packets = side_packets
-        self._options = options
-        self._options_type = options_type
-        self.node_state = node_state
+        self.outputs: MutableMapping[str, object] = _Outputs(frame)
         self.scope = scope
+
+    @property
+    def node_name(self) -> str:  # type: ignore[override]  # read-only here
+        return self._frame.node_name
+
+    @property
+    def side_packets(self) -> Mapping[str, object]:
+        return self._frame.side_packets
+
+    @property
+    def node_state(self) -> Any:
+        return self._frame.node_state
+
+    @property
+    def _options(self) -> Message | None:  # type: ignore[override]
+        return self._frame.options
+
+    @property
+    def _options_type(self) -> type[Message] | None:  # type: ignore[override]
+        return self._frame.options_type
 
     def get(self, port: Input[T]) -> T:
         """The packet on input `port`.
@@ -202,9 +228,10 @@ class CalculatorContext(_OptionsMixin):
             InternalError: the input has no packet in this run (unconnected, or its stream
                 came up empty); check `has(port)` first where that can happen.
         """
-        if port.tag not in self.inputs:
-            raise InternalError(f"{self.node_name}: input {port.tag} has no packet in this run")
-        value: T = self.inputs[port.tag]  # type: ignore[assignment]
+        try:
+            value: T = self.inputs[port.tag]  # type: ignore[assignment]
+        except KeyError:
+            raise InternalError(f"{self.node_name}: input {port.tag} has no packet in this run") from None
         return value
 
     def set(self, port: Output[T], value: T) -> None:
@@ -213,29 +240,30 @@ class CalculatorContext(_OptionsMixin):
 
     def emits(self, port: Output[Any]) -> bool:
         """Whether output `port` is connected in this node (an optional output may not be)."""
-        return port.tag in self._output_tags
+        return port.tag in self._frame.output_tags
 
     def side(self, port: InputSidePacket[T]) -> T:
         """The input side packet of `port`."""
-        value: T = self.side_packets[port.tag]  # type: ignore[assignment]
+        value: T = self._frame.side_packets[port.tag]  # type: ignore[assignment]
         return value
 
     def has(self, port: Port[Any]) -> bool:
         """Whether an input or side packet is connected and, for an input, has a packet in this run."""
-        return port.tag in (self.side_packets if isinstance(port, InputSidePacket) else self.inputs)
+        return port.tag in (self._frame.side_packets if isinstance(port, InputSidePacket) else self.inputs)
 
 
 class _Outputs(dict[str, object]):
     """A dict that refuses tags the calculator did not declare (catches typos at once)."""
 
-    def __init__(self, node_name: str, allowed: frozenset[str]) -> None:
-        super().__init__()
-        self._node_name = node_name
-        self._allowed = allowed
+    __slots__ = ("_frame",)
+
+    def __init__(self, frame: NodeFrame) -> None:
+        self._frame = frame  # dict.__init__ has nothing to do: the dict starts empty
 
     def __setitem__(self, key: str, value: object) -> None:
-        if key not in self._allowed:
+        allowed = self._frame.output_tags
+        if key not in allowed:
             raise InternalError(
-                f"{self._node_name}: output {key!r} is not declared (declared: {sorted(self._allowed)})"
+                f"{self._frame.node_name}: output {key!r} is not declared (declared: {sorted(allowed)})"
             )
-        super().__setitem__(key, value)
+        dict.__setitem__(self, key, value)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ovserve.errors import InternalError, OvserveError
+from ovserve.graph.context import NodeFrame
 from ovserve.graph.node_check import ValidatedNode
 from ovserve.graph.node_loading import renamed_error
 from ovserve.graph.ports import PortKind
@@ -30,24 +31,33 @@ class NodeWiring:
     inputs: tuple[tuple[str, str], ...]
     """(tag key, stream name) of each input stream."""
     outputs: tuple[tuple[str, str], ...]
-    output_tags: frozenset[str]
-    side_packets: Mapping[str, object]
-    """Input side packets by tag, read-only (shared by every run)."""
-    node_state: object
+    frame: NodeFrame
+    """What every run's `CalculatorContext` of the node shares: name, output tags, side
+    packets by tag (read-only), options, node state."""
+
+    @property
+    def node_state(self) -> object:
+        return self.frame.node_state
 
     @classmethod
     def of(
         cls, node: ValidatedNode, side_packets: Mapping[str, object], node_state: Mapping[str, object]
     ) -> NodeWiring:
         outputs = tuple((ref.key, ref.name) for ref in node.refs(PortKind.OUTPUT_STREAM))
-        return cls(
-            inputs=tuple((ref.key, ref.name) for ref in node.refs(PortKind.INPUT_STREAM)),
-            outputs=outputs,
+        frame = NodeFrame(
+            node_name=node.name,
             output_tags=frozenset(key for key, _ in outputs),
             side_packets=MappingProxyType(
                 {ref.key: side_packets[ref.name] for ref in node.refs(PortKind.INPUT_SIDE_PACKET)}
             ),
+            options=node.options,
+            options_type=node.options_type,
             node_state=node_state.get(node.name),
+        )
+        return cls(
+            inputs=tuple((ref.key, ref.name) for ref in node.refs(PortKind.INPUT_STREAM)),
+            outputs=outputs,
+            frame=frame,
         )
 
 

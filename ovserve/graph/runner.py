@@ -309,20 +309,11 @@ class Graph:
         self, step: int, packets: Mapping[str, object], scope: request_scope.RequestScope | None
     ) -> CalculatorContext | None:
         """Plan node `step`'s context in a run with `packets`; None when the node is skipped in it."""
-        node, wiring = self._plan[step], self._wiring[step]
+        wiring = self._wiring[step]
         node_inputs = {key: packets[name] for key, name in wiring.inputs if name in packets}
         if wiring.inputs and not node_inputs:
             return None  # every input is empty in this run: the node is skipped, as in MediaPipe
-        return CalculatorContext(
-            node_name=node.name,
-            inputs=node_inputs,
-            output_tags=wiring.output_tags,
-            side_packets=wiring.side_packets,
-            options=node.options,
-            options_type=node.options_type,
-            node_state=wiring.node_state,
-            scope=scope,
-        )
+        return CalculatorContext(wiring.frame, node_inputs, scope)
 
     def _skips(self, run: WaitingRun, step: int) -> bool:
         """Whether plan node `step` is skipped in `run` (as `_context` decides, without a context)."""
