@@ -184,7 +184,9 @@ async def measure(args: argparse.Namespace, workspace: Path, logs: Path) -> None
     server = ServerProcess(
         "ovserve", command, f"http://127.0.0.1:{rest}/v2/health/ready", logs / "ovserve.log"
     )
-    server.env = {REPORT_ENV: str(report)}
+    # The server runs this script's tree (as `abba.py` runs each of its trees), not whatever
+    # tree the environment's editable install points at: a copy of the repository measures itself.
+    server.env = {REPORT_ENV: str(report), "PYTHONPATH": str(REPO)}
     configs = {
         "REST": LoadConfig(
             api_url=f"http://127.0.0.1:{rest}/v3/embeddings", model=MODEL, concurrency=w.clients
