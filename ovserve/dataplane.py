@@ -123,6 +123,7 @@ class DataPlane(ServableListing):
         self.names = ModelNames(repository, aliases)
         # Output width of each loaded graph, learnt once (keyed by the object: a reload re-probes).
         self._widths: weakref.WeakKeyDictionary[Graph, int] = weakref.WeakKeyDictionary()
+        self._shapes: weakref.WeakKeyDictionary[Graph, _PayloadShape] = weakref.WeakKeyDictionary()
 
     # -- the server --------------------------------------------------------------------------
 
@@ -313,10 +314,17 @@ class DataPlane(ServableListing):
             if not isinstance(leased, Graph):  # the repository may hold test doubles
                 raise Unavailable("Mediapipe is not loaded yet")
             graph = leased
-            if rerank is not None and is_rerank_graph(graph) != rerank:
+            shape = self._shapes.get(graph)
+            if shape is None:  # once per loaded graph: these walk its nodes and streams
+                shape = _PayloadShape(
+                    rerank=is_rerank_graph(graph),
+                    stream=payload_stream(graph.input_streams, PAYLOAD_INPUT),
+                    answer=payload_stream(graph.output_streams, PAYLOAD_OUTPUT),
+                )
+                self._shapes[graph] = shape
+            if rerank is not None and shape.rerank != rerank:
                 raise InvalidArgument(_wrong_kind(model, rerank_graph=not rerank))
-            stream = payload_stream(graph.input_streams, PAYLOAD_INPUT)
-            answer = payload_stream(graph.output_streams, PAYLOAD_OUTPUT)
+            stream, answer = shape.stream, shape.answer
 
             def then(outputs: dict[str, object]) -> T:
                 try:
@@ -434,6 +442,15 @@ def _wrong_kind(model: str, *, rerank_graph: bool) -> str:
     if rerank_graph:
         return f"{model} is a rerank graph: call /v3/rerank (or KServe inference) with a query and documents"
     return f"{model} is an embeddings graph, not a rerank graph: call /v3/embeddings"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PayloadShape:
+    """How a loaded graph takes a payload: its kind (rerank or not) and its payload streams."""
+
+    rerank: bool
+    stream: str
+    answer: str
 
 
 class _AfterTheGraph(Exception):

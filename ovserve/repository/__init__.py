@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Protocol
 
 from ovserve import status
@@ -144,11 +143,10 @@ class Repository:
         """
         return self.graphs.get(name)
 
-    @contextlib.contextmanager
-    def graph_lease(self, name: str) -> Iterator[ServableGraph]:
-        """`graph`, held open until the block exits even if a reload replaces it. Raises as `graph`."""
-        with self.graphs.lease(name) as graph:
-            yield graph
+    def graph_lease(self, name: str) -> contextlib.AbstractContextManager[ServableGraph]:
+        """`graph`, held open until the block exits even if a reload replaces it. Raises as
+        `graph` on entry."""
+        return self.graphs.lease(name)
 
     def is_graph(self, name: str) -> bool:
         """True for every graph name configured now or earlier (retired graphs included)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
 from ovserve import status
@@ -33,7 +32,10 @@ class GraphTable(Generic[G]):
     """Graph name → the graph serving it now, its status, and whether it was retired."""
 
     def __init__(self) -> None:
-        self._lock = threading.Condition()
+        # Held through the plain lock (a Condition's own `with` is Python code, and `lease`
+        # takes it twice per request); the Condition on it is for `drain`'s wait only.
+        self._lock = threading.RLock()
+        self._released = threading.Condition(self._lock)
         self._graphs: dict[str, G] = {}
         self._status: dict[str, VersionStatus] = {}
         self._leases: dict[int, int] = {}  # id(graph) → requests holding it
@@ -73,20 +75,22 @@ class GraphTable(Generic[G]):
             raise NotFound("Mediapipe is retired")
         raise Unavailable("Mediapipe is not loaded yet")
 
-    @contextlib.contextmanager
-    def lease(self, name: str) -> Iterator[G]:
-        """`get`, and keep the graph open until the block exits. Raises as `get`."""
+    def lease(self, name: str) -> contextlib.AbstractContextManager[G]:
+        """`get`, and keep the graph open until the block exits. Raises as `get` on entry."""
+        return _Lease(self, name)
+
+    def _acquire(self, name: str) -> G:
         with self._lock:
             graph = self._get_locked(name)
             self._leases[id(graph)] = self._leases.get(id(graph), 0) + 1
-        try:
-            yield graph
-        finally:
-            with self._lock:
-                self._leases[id(graph)] -= 1
-                if not self._leases[id(graph)]:
-                    del self._leases[id(graph)]
-                    self._lock.notify_all()
+        return graph
+
+    def _release(self, graph: G) -> None:
+        with self._lock:
+            self._leases[id(graph)] -= 1
+            if not self._leases[id(graph)]:
+                del self._leases[id(graph)]
+                self._released.notify_all()
 
     def loading(self, name: str) -> None:
         """Show `name` as LOADING unless a previous definition is serving."""
@@ -138,7 +142,7 @@ class GraphTable(Generic[G]):
     def drain(self, graph: G, timeout: float = 30.0) -> None:
         """Wait (up to `timeout` s) until no request holds `graph`, then close it. Blocking."""
         with self._lock:
-            if not self._lock.wait_for(lambda: id(graph) not in self._leases, timeout):
+            if not self._released.wait_for(lambda: id(graph) not in self._leases, timeout):
                 log.warning("closing a graph with requests still in flight")
         graph.close()
 
@@ -147,3 +151,23 @@ class GraphTable(Generic[G]):
         with self._lock:
             graphs, self._graphs = list(self._graphs.values()), {}
         return graphs
+
+
+class _Lease(Generic[G]):
+    """`GraphTable.lease`'s context manager (a class: a generator-based one costs more per request)."""
+
+    __slots__ = ("_graph", "_name", "_table")
+
+    def __init__(self, table: GraphTable[G], name: str) -> None:
+        self._table = table
+        self._name = name
+        self._graph: G | None = None
+
+    def __enter__(self) -> G:
+        self._graph = self._table._acquire(self._name)
+        return self._graph
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._graph is not None:
+            self._table._release(self._graph)
+            self._graph = None
