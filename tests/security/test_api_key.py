@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import aiohttp
 import grpc
@@ -15,6 +17,7 @@ from ovserve.security.api_key import UNAUTHORIZED_MESSAGE, ApiKey
 from ovserve.server import Server
 from tests.grpc.stub import InferenceStub
 from tests.grpc.support import raw_request
+from tests.running import running_server
 from tests.security.support import KEY
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -173,3 +176,46 @@ async def test_grpc_methods_serve_the_right_key(keyed_server: Server) -> None:
         reply = await stream.read()
         await stream.done_writing()
         assert reply.infer_response.model_name == "relu"
+
+
+async def test_a_refused_grpc_call_is_still_logged_with_its_request_id(
+    keyed_server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The refusal is made by the interceptor, past the access log that wraps each served method:
+    # it must be wrapped the same way, or refused calls would vanish from the log.
+    caplog.set_level("INFO", logger="ovserve.access")
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{keyed_server.grpc_port}") as channel:
+        stub = InferenceStub(channel)
+        call = stub.ModelReady(pb.ModelReadyRequest(name="relu"), metadata=(("x-request-id", "refused-1"),))
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert ("x-request-id", "refused-1") in list(await call.initial_metadata() or ())
+    await asyncio.sleep(0.05)  # the line is written after the loop iteration that ended the call
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ovserve.access"]
+    refused = [line for line in lines if line.get("request_id") == "refused-1"]
+    assert [(line["protocol"], line["method"], line["status"]) for line in refused] == [
+        ("grpc", "ModelReady", "UNAUTHENTICATED")
+    ]
+
+
+async def test_with_metrics_on_a_refused_status_call_is_refused_cleanly(
+    toy_config: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The metrics wrapper records ModelReady / ModelMetadata outcomes from the decoded request;
+    # a refusal's request is never decoded: reading it raised inside the servicer, which gRPC
+    # logged as an unexpected servicer error.
+    async with (
+        running_server(toy_config, api_key=KEY, metrics_enable=True) as server,
+        grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}") as channel,
+    ):
+        stub = InferenceStub(channel)
+        for call in (
+            stub.ModelReady(pb.ModelReadyRequest(name="relu")),
+            stub.ModelMetadata(pb.ModelMetadataRequest(name="relu")),
+        ):
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await call
+            assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert info.value.details() == UNAUTHORIZED_MESSAGE
+    assert not [r for r in caplog.records if "raised by servicer method" in r.getMessage()]

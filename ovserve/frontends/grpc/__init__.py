@@ -1,6 +1,6 @@
 """The grpc.aio front end: KServe v2 `GRPCInferenceService` over the data plane.
 
-`make_server` builds the `grpc.aio.Server` (message limits, interceptors) and registers the
+`make_server` builds the `grpc.aio.Server` (message limits, API key, access log) and registers the
 services; `ovserve.server.Server` calls it once and binds the port with `bind`. A message over
 `RequestLimits.max_grpc_message_bytes` (default 100 MiB, gRPC's own default is 4 MiB) is
 refused by gRPC itself with RESOURCE_EXHAUSTED, before any handler runs.
@@ -12,7 +12,13 @@ import grpc
 
 from ovserve.config import ServerConfig, TlsSettings
 from ovserve.dataplane import DataPlane
-from ovserve.frontends.grpc.interceptors import AccessLogInterceptor, ApiKeyInterceptor, MetricsInterceptor
+from ovserve.frontends.grpc.interceptors import (
+    ApiKeyInterceptor,
+    MethodWrapper,
+    access_logged,
+    metrics_labelled,
+    wrap_methods,
+)
 from ovserve.frontends.grpc.kserve_v2 import KServeServicer
 from ovserve.frontends.grpc.service import add_servicer
 from ovserve.metrics import Metrics
@@ -34,9 +40,10 @@ def server_options(max_message_bytes: int = MAX_MESSAGE_BYTES) -> list[tuple[str
 SERVER_OPTIONS = server_options()
 
 
-def add_services(server: grpc.aio.Server, dataplane: DataPlane) -> None:
-    """Register every gRPC service on `server` (called once, before `server.start()`)."""
-    add_servicer(server, KServeServicer(dataplane))
+def add_services(server: grpc.aio.Server, dataplane: DataPlane, wrap: MethodWrapper | None = None) -> None:
+    """Register every gRPC service on `server` (called once, before `server.start()`), each
+    method's handler passed through `wrap` when given."""
+    add_servicer(server, KServeServicer(dataplane), wrap)
 
 
 def make_server(
@@ -44,20 +51,24 @@ def make_server(
 ) -> grpc.aio.Server:
     """A server with the configured message limits, API key and access log, services added.
 
-    With `metrics`, every RPC is labelled for `ovserve.metrics` (see `MetricsInterceptor`).
+    With `metrics`, every RPC is labelled for `ovserve.metrics` (see `metrics_labelled`).
+    The access log and the metrics labels wrap each method's handler once, here; only the
+    API key check is an interceptor (it must refuse before the request is decoded), and it
+    wraps its refusals the same way, so that a refused call is still logged.
     """
-    interceptors: list[grpc.aio.ServerInterceptor] = []
+    wrappers: list[MethodWrapper] = []
     if config.access_log:
-        interceptors.append(AccessLogInterceptor())
+        wrappers.append(access_logged)
     if metrics is not None:
-        interceptors.append(MetricsInterceptor(metrics))
+        wrappers.append(metrics_labelled(metrics))
+    wrap = wrap_methods(*wrappers) if wrappers else None
+    interceptors: list[grpc.aio.ServerInterceptor] = []
     if config.api_key:
-        # Last, so that a refused call is still logged by the access log.
-        interceptors.append(ApiKeyInterceptor(ApiKey(config.api_key)))
+        interceptors.append(ApiKeyInterceptor(ApiKey(config.api_key), wrap))
     server = grpc.aio.server(
-        options=server_options(config.limits.max_grpc_message_bytes), interceptors=interceptors
+        options=server_options(config.limits.max_grpc_message_bytes), interceptors=interceptors or None
     )
-    add_services(server, dataplane)
+    add_services(server, dataplane, wrap)
     return server
 
 

@@ -8,6 +8,7 @@ method, which is where the error taxonomy becomes status codes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -55,7 +56,15 @@ def method_handlers(servicer: KServeServicer) -> dict[str, grpc.RpcMethodHandler
     }
 
 
-def add_servicer(server: grpc.aio.Server, servicer: KServeServicer) -> None:
-    """Register every method of `servicer` on `server` (before `server.start()`)."""
-    handler = grpc.method_handlers_generic_handler(SERVICE_NAME, method_handlers(servicer))
+def add_servicer(
+    server: grpc.aio.Server,
+    servicer: KServeServicer,
+    wrap: Callable[[str, grpc.RpcMethodHandler], grpc.RpcMethodHandler] | None = None,
+) -> None:
+    """Register every method of `servicer` on `server` (before `server.start()`), each handler
+    passed through `wrap(method name, handler)` when given (access log, metrics labels)."""
+    handlers = method_handlers(servicer)
+    if wrap is not None:
+        handlers = {name: wrap(name, handler) for name, handler in handlers.items()}
+    handler = grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
     server.add_generic_rpc_handlers((handler,))
