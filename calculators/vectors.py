@@ -28,27 +28,32 @@ def pool(hidden: Float32Array, mask: npt.NDArray[np.int64], mode: PoolingMode) -
     clamped to >= EPS. LAST: the last real token (a decoder's EOS). Both take token 0 for an
     all-zero mask.
     """
+    # Few numpy calls on purpose: after a model call a lone request's pooling runs with cold
+    # caches, where each call costs several µs.
     hidden = np.asarray(hidden, dtype=np.float32)
-    rows = np.arange(hidden.shape[0])
     if mode == "CLS":
-        cls_rows: Float32Array = np.ascontiguousarray(hidden[rows, first_positions(mask), :])
+        cls_rows: Float32Array = np.ascontiguousarray(
+            hidden[np.arange(len(hidden)), first_positions(mask), :]
+        )
         return cls_rows
-    weights = mask.astype(np.float32)
     if mode == "MEAN":
+        weights = mask.astype(np.float32)
         # A batched [1, L] x [L, D] product: same sums as einsum, less overhead per call.
         summed: Float32Array = np.matmul(weights[:, None, :], hidden)[:, 0, :]
         counts = np.maximum(weights.sum(axis=1, keepdims=True), np.float32(EPS))
-        mean: Float32Array = (summed / counts).astype(np.float32)
+        mean: Float32Array = (summed / counts).astype(np.float32, copy=False)
         return mean
-    last_rows: Float32Array = np.ascontiguousarray(hidden[rows, last_positions(mask), :])
+    last_rows: Float32Array = np.ascontiguousarray(hidden[np.arange(len(hidden)), last_positions(mask), :])
     return last_rows
 
 
 def l2_normalize(vectors: Float32Array) -> Float32Array:
     """Each row divided by max(||row||, EPS); zero rows stay zero."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    norms: Float32Array = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, np.float32(EPS))).astype(np.float32)
+    # What np.linalg.norm(vectors, axis=1) computes for real input, bit for bit, without its
+    # Python-level checks (a few µs per call, more with cold caches after a model call).
+    norms: Float32Array = np.sqrt(np.add.reduce(vectors * vectors, axis=1, keepdims=True))
+    return (vectors / np.maximum(norms, np.float32(EPS))).astype(np.float32, copy=False)
 
 
 def pool_many(
