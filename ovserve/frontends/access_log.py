@@ -2,12 +2,13 @@
 
 A line is logged when the event-loop iteration that finished its request is over, together
 with the other lines of that iteration, rather than inside the request's own callback. Why:
-the logging machinery (record, format, handlers) cost the REST loop ~45 µs per request under
-load when it ran between requests, against ~15 µs when it runs lines back to back; responses
-that a merged batch answers together finish in the same iteration. Each line keeps the time
-its request finished (`asctime`) and lines keep their order. Off an event loop (tests,
-tools) a line is logged at once; lines a closed loop never wrote go with the next loop's, or
-at interpreter exit.
+the line cost the REST loop ~45 µs per request under W2 (`--no-access_log` against the
+default) when the logging machinery (record, format, handlers) ran between requests; run
+back to back for the ~32 requests a merged batch answers in one iteration, it cost 11-45 µs
+less per request on REST and 22-84 µs less on gRPC (benchmarks/README.md). Each line keeps
+the time its request finished (`asctime`) and lines keep their order. Off an event loop
+(tests, tools) a line is logged at once; lines a closed loop never wrote go with the next
+loop's, or at interpreter exit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ access_log = logging.getLogger("ovserve.access")
 
 
 class _Pending:
-    """Lines waiting for the end of the current loop iteration (only touched on that loop)."""
+    """Lines waiting for the end of their loop iteration. One per process: loops in other
+    threads share it (appends and the swap in `write` are atomic under the GIL), and a write
+    on any loop takes every line held, so a line never waits for a loop that no longer runs."""
 
     def __init__(self) -> None:
         self.lines: list[tuple[float, Mapping[str, object]]] = []
