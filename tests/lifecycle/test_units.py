@@ -82,6 +82,23 @@ def test_a_replaced_graph_closes_only_after_its_leases() -> None:
     assert not new.closed
 
 
+def test_a_lease_ends_with_its_block_even_when_the_block_raises(caplog: pytest.LogCaptureFixture) -> None:
+    table: GraphTable[FakeGraph] = GraphTable()
+    with pytest.raises(NotFound), table.lease("missing"):
+        pass  # refused on entry: nothing is held
+    graph = FakeGraph()
+    table.install("g", graph)
+    with pytest.raises(RuntimeError, match="request failed"), table.lease("g"):
+        raise RuntimeError("request failed")
+    with table.lease("g"), table.lease("g"):
+        pass  # two requests at once
+    started = time.monotonic()
+    table.drain(graph, timeout=1)  # no request holds it any more: closes without waiting
+    assert time.monotonic() - started < 0.5
+    assert graph.closed
+    assert "still in flight" not in caplog.text
+
+
 def test_a_failed_reload_keeps_the_previous_graph_and_says_so() -> None:
     table: GraphTable[FakeGraph] = GraphTable()
     graph = FakeGraph()
