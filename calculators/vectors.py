@@ -79,6 +79,8 @@ def _by_shape(
 ) -> list[Float32Array]:
     """`apply` once per group of items whose arrays (one per column) share dtype and all but
     the first dimension, on those arrays stacked along it; each item gets its rows back."""
+    if len(columns[0]) == 1:  # a lone request: nothing to group
+        return [apply([column[0] for column in columns])]
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, arrays in enumerate(zip(*columns, strict=True)):
         groups.setdefault(tuple((a.dtype, a.shape[1:]) for a in arrays), []).append(i)

@@ -79,6 +79,8 @@ def test_pool_many_gives_each_pair_what_pool_gives_it_alone(mode: PoolingMode) -
         alone = pool(hidden.copy(), mask.copy(), mode)
         assert vectors.dtype == np.float32
         np.testing.assert_array_equal(vectors, alone)
+        (single,) = pool_many([hidden], [mask], mode)  # a lone request skips the grouping
+        np.testing.assert_array_equal(single, alone)
 
 
 def test_l2_normalize_many_gives_each_matrix_what_l2_normalize_gives_it_alone() -> None:
