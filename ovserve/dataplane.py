@@ -8,7 +8,9 @@ the two protocols answer the same by construction. The data plane owns:
 * servables: listing and version status (`ovserve.listing.ServableListing`, its base),
   readiness, KServe metadata (graphs: the tensor contract of `infer`);
 * inference: `embeddings`, `tokenize`, `decode`, `rerank`, `infer`, each admitted by the `RequestGuard`
-  (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs.
+  (`ovserve.admission`: in-flight bound, timeout, inputs per request) before it runs; a graph
+  call then goes through `ovserve.graph_payloads.GraphPayloads` (lease, kind, payload streams,
+  the OVMS execution-error prefix).
 
 It reads the repository through `ServedView` (a Protocol) and reloads through `Reloadable`.
 This module imports no web or RPC framework. Methods are called on the event loop: the coroutines hand
@@ -32,16 +34,13 @@ from ovserve.config import RequestLimits
 from ovserve.errors import InvalidArgument, NotFound, OvserveError, Unavailable, Unimplemented
 from ovserve.graph.runner import Graph
 from ovserve.graph_contract import (
-    EXECUTION_ERROR_PREFIX,
     GRAPH_VERSION,
-    PAYLOAD_INPUT,
-    PAYLOAD_OUTPUT,
     graph_metadata,
     graph_request_texts,
     graph_response,
-    payload_stream,
     truncate_dimensions,
 )
+from ovserve.graph_payloads import GraphPayloads
 from ovserve.lifecycle import ReloadError as ReloadError  # raised by `reload`, for front ends
 from ovserve.lifecycle import ReloadOutcome
 from ovserve.listing import ServableListing
@@ -123,7 +122,7 @@ class DataPlane(ServableListing):
         self.names = ModelNames(repository, aliases)
         # Output width of each loaded graph, learnt once (keyed by the object: a reload re-probes).
         self._widths: weakref.WeakKeyDictionary[Graph, int] = weakref.WeakKeyDictionary()
-        self._shapes: weakref.WeakKeyDictionary[Graph, _PayloadShape] = weakref.WeakKeyDictionary()
+        self._payloads = GraphPayloads(repository)
 
     # -- the server --------------------------------------------------------------------------
 
@@ -299,47 +298,8 @@ class DataPlane(ServableListing):
     async def _answer(
         self, model: str, payload: object, finish: Callable[[object], T], *, rerank: bool | None = False
     ) -> T:
-        """`finish(packet)` of the packet graph `model` answers `payload` with on its payload
-        output stream (None when the stream came up empty); `finish` runs on the worker thread.
-
-        `rerank` is the kind of graph the payload is for (True: rerank, False: embeddings,
-        None: either); a graph of the other kind is refused before it runs.
-
-        Errors of the run carry the OVMS execution-error prefix; those of `finish` (the caller's
-        own checks) are raised as they are.
-        """
-        # A lease, not a plain look-up: a reload may replace the graph while this request is
-        # queued, and the old graph must stay open until the request is answered.
-        with self.repository.graph_lease(model) as leased:
-            if not isinstance(leased, Graph):  # the repository may hold test doubles
-                raise Unavailable("Mediapipe is not loaded yet")
-            graph = leased
-            shape = self._shapes.get(graph)
-            if shape is None:  # once per loaded graph: these walk its nodes and streams
-                shape = _PayloadShape(
-                    rerank=is_rerank_graph(graph),
-                    stream=payload_stream(graph.input_streams, PAYLOAD_INPUT),
-                    answer=payload_stream(graph.output_streams, PAYLOAD_OUTPUT),
-                )
-                self._shapes[graph] = shape
-            if rerank is not None and shape.rerank != rerank:
-                raise InvalidArgument(_wrong_kind(model, rerank_graph=not rerank))
-            stream, answer = shape.stream, shape.answer
-
-            def then(outputs: dict[str, object]) -> T:
-                try:
-                    return finish(outputs.get(answer))
-                except OvserveError as exc:
-                    raise _AfterTheGraph(exc) from exc
-
-            try:
-                return await graph.run_then({stream: payload}, then)
-            except _AfterTheGraph as after:
-                raise after.error from None
-            except OvserveError as exc:
-                code = exc.code.name
-                message = EXECUTION_ERROR_PREFIX.format(code=code) + exc.message
-                raise OvserveError(message, code=exc.code) from exc
+        """`finish(packet)` of graph `model`'s answer to `payload` (`GraphPayloads.answer`)."""
+        return await self._payloads.answer(model, payload, finish, rerank=rerank)
 
     # -- metadata and inference ----------------------------------------------------------------
 
@@ -436,30 +396,6 @@ class DataPlane(ServableListing):
             return is_rerank_graph(self.graph(name))
         except OvserveError:
             return False
-
-
-def _wrong_kind(model: str, *, rerank_graph: bool) -> str:
-    if rerank_graph:
-        return f"{model} is a rerank graph: call /v3/rerank (or KServe inference) with a query and documents"
-    return f"{model} is an embeddings graph, not a rerank graph: call /v3/embeddings"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _PayloadShape:
-    """How a loaded graph takes a payload: its kind (rerank or not) and its payload streams."""
-
-    rerank: bool
-    stream: str
-    answer: str
-
-
-class _AfterTheGraph(Exception):
-    """Carries an error of a `finish` step out of the graph run, so it is not reported as the
-    graph's own (no execution-error prefix)."""
-
-    def __init__(self, error: OvserveError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 def _packet_as_it_is(packet: object) -> object:
