@@ -134,9 +134,7 @@ def access_logged(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethod
             with request_scope.entered(scope):
                 response = await inner(request, context)
             timings = scope.timings_ms()
-            trailing: tuple[tuple[str, str], ...] = (
-                () if request_id == offered else (("x-request-id", request_id),)
-            )
+            trailing: tuple[tuple[str, str], ...] = () if echoed else (("x-request-id", request_id),)
             if timings:  # as the REST headers, in trailing metadata
                 trailing += tuple((f"x-{name}-time", f"{value:.3f}") for name, value in timings.items())
             if trailing:
