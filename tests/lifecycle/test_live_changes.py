@@ -112,17 +112,29 @@ async def test_live_changes_under_load_fail_no_request(tmp_path: Path) -> None:
             v1 = load.answers[0][1]
 
             # 1. Version 2 (fp32) is copied in: answers switch after one poll + load time.
-            shutil.copytree(fp32_embeddings, graph_dir(config) / "embeddings" / "2")
-            copied = time.monotonic()
-            switch = await eventually(lambda: _true(not same(load.answers[-1][1], v1)), within=SWITCH_SECONDS)
-            v2 = load.answers[-1][1]
-            # The watcher noticed the settled copy (v2 shown, loading or loaded) within one poll;
-            # the rest of `switch` is compiling and warming up the model and reloading the graph.
-            noticed = next(
-                at for at, body in zip(seen_at, history, strict=True) if "2" in states(body, EMBEDDINGS)
-            )
-            assert noticed - copied <= POLL_SECONDS + 1.0, (noticed - copied, switch)
-            assert float(np.max(np.abs(v1 - v2))) > 1e-3
+            # A request still running on version 1 (a lease held here) keeps it UNLOADING after
+            # the swap until it returns, so the state with both versions shown lasts until the
+            # lease is released. Without one it lasts only as long as version 1's last requests,
+            # which on a fast CPU fell between two polls of the observer.
+            with server.repository.models.lease(EMBEDDINGS, 1):
+                shutil.copytree(fp32_embeddings, graph_dir(config) / "embeddings" / "2")
+                copied = time.monotonic()
+                switch = await eventually(
+                    lambda: _true(not same(load.answers[-1][1], v1)), within=SWITCH_SECONDS
+                )
+                v2 = load.answers[-1][1]
+                # The watcher noticed the settled copy (v2 shown, loading or loaded) within one
+                # poll; the rest of `switch` is compiling and warming up the model and reloading
+                # the graph.
+                noticed = next(
+                    at for at, body in zip(seen_at, history, strict=True) if "2" in states(body, EMBEDDINGS)
+                )
+                assert noticed - copied <= POLL_SECONDS + 1.0, (noticed - copied, switch)
+                assert float(np.max(np.abs(v1 - v2))) > 1e-3
+                await eventually(
+                    lambda: _statuses_are(history, EMBEDDINGS, {"1": "UNLOADING", "2": "AVAILABLE"}),
+                    within=5,
+                )
             await eventually(
                 lambda: _statuses_are(history, EMBEDDINGS, {"1": "END", "2": "AVAILABLE"}), within=5
             )
