@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -36,8 +36,9 @@ OPEN_METHODS = frozenset({"ServerLive", "ServerReady"})
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]]
 
 
-def _metadata(details: grpc.HandlerCallDetails, key: str) -> str | None:
-    for name, value in details.invocation_metadata or ():
+def _metadata(pairs: Iterable[tuple[str, Any]] | None, key: str) -> str | None:
+    """The value of metadata `key` among a call's `(name, value)` pairs (None when absent)."""
+    for name, value in pairs or ():
         if name == key:
             return str(value)
     return None
@@ -87,7 +88,7 @@ class ApiKeyInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler = await continuation(details)
         if handler is None or _method_name(details) in OPEN_METHODS:
             return handler
-        if self._key.accepts(_metadata(details, "authorization")):
+        if self._key.accepts(_metadata(details.invocation_metadata, "authorization")):
             return handler
         if handler.stream_stream is not None:
             # No request deserializer: the refused stream's message stays raw bytes.
@@ -123,7 +124,7 @@ def access_logged(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethod
 
     async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.perf_counter()
-        offered = _offered_id(context)
+        offered = _metadata(context.invocation_metadata(), "x-request-id")
         request_id = request_id_of(offered)
         echoed = request_id == offered
         code = grpc.StatusCode.OK
@@ -191,19 +192,12 @@ def metrics_labelled(metrics: Metrics) -> MethodWrapper:
     return wrapper
 
 
-def _offered_id(context: grpc.aio.ServicerContext) -> str | None:
-    for name, value in context.invocation_metadata() or ():
-        if name == "x-request-id":
-            return str(value)
-    return None
-
-
 def _logged_stream(inner: Any, method: str) -> Any:
     """`inner` (a bidi-stream behaviour) with the request id echoed and one log line at its end."""
 
     async def logged(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         started = time.perf_counter()
-        request_id = request_id_of(_offered_id(context))
+        request_id = request_id_of(_metadata(context.invocation_metadata(), "x-request-id"))
         code = grpc.StatusCode.OK
         try:
             await context.send_initial_metadata((("x-request-id", request_id),))
