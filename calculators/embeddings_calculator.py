@@ -14,7 +14,7 @@ Example config (the old OVMS graph; the two `SESSION` side packets come from
     }
 
 A `Subgraph`: the node becomes the native chain (request → `TokenizerCalculator` →
-`FeatureExtractionCalculator` → `PoolingCalculator` → `NormalizeCalculator` → response), with
+`FeatureExtractionCalculator`, pooling and normalizing at the model's output → response), with
 the tokenizer session as `TOKENIZER` and the embeddings session as `MODEL`. Behaviour:
 
 * max length M: the embeddings model's rt_info (ovserve's recorded max length, else the HF

@@ -1,8 +1,11 @@
 """The native embeddings node chain, built for the OVMS subgraphs' expansions.
 
-request → tokenizer → feature extraction → pooling → normalize → response; the same chain
-`graphs/embeddings/graph.pbtxt` writes out by hand. Only side-packet names and options differ
-between the graph forms, so both OVMS calculators expand through `embeddings_chain`. With the
+request → tokenizer → feature extraction, pooled and normalised at the model's output → response.
+`graphs/embeddings/graph.pbtxt` writes out the same steps by hand, with pooling and normalize
+as nodes of their own; the vectors are the same, and this chain saves those two nodes and the
+copy of the hidden states per request (`calculators.feature_extraction_calculator`). Only
+side-packet names and options differ between the graph forms, so both OVMS calculators expand
+through `embeddings_chain`. With the
 `EMBEDDING_CACHE_MIB` graph service above 0, a cache lookup follows the request node and a
 cache store precedes the response node (`calculators.embeddings_cache`).
 """
@@ -14,6 +17,9 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2 import (
+    FeatureExtractionCalculatorOptions,
+)
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
@@ -60,12 +66,12 @@ def make_node(
 
 
 def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
-    """The six per-request nodes, wired through fresh internal stream names.
+    """The four per-request nodes (six with the cache), wired through fresh internal stream names.
 
     The request node's `TOKENIZE` branch goes to the tokenizer and its `TOKENS` straight to the
     response node, so `/v3/tokenize` works on every OVMS embeddings graph (as in OVMS 2025.4+).
     """
-    tokenize, token_lists, documents, ids, mask, types, tokens, hidden, pooled, vectors = (
+    tokenize, token_lists, documents, ids, mask, types, tokens, vectors = (
         ec.unique_name(hint)
         for hint in (
             "tokenize_request",
@@ -75,8 +81,6 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
             "attention_mask",
             "token_type_ids",
             "prompt_tokens",
-            "hidden_states",
-            "pooled",
             "embeddings",
         )
     )
@@ -122,21 +126,11 @@ def embeddings_chain(spec: ChainSpec, ec: ExpandContext) -> list[NodeConfig]:
         make_node(
             "FeatureExtractionCalculator",
             inputs=[f"INPUT_IDS:{ids}", f"ATTENTION_MASK:{mask}", f"TOKEN_TYPE_IDS:{types}"],
-            outputs=[f"HIDDEN_STATES:{hidden}"],
-            side_inputs=[model],
-        ),
-        make_node(
-            "PoolingCalculator",
-            inputs=[f"HIDDEN_STATES:{hidden}", f"ATTENTION_MASK:{mask}"],
-            outputs=[f"EMBEDDINGS:{pooled}"],
-            side_inputs=[model],
-            options=spec.pooling,
-        ),
-        make_node(
-            "NormalizeCalculator",
-            inputs=[f"EMBEDDINGS:{pooled}"],
             outputs=[f"EMBEDDINGS:{vectors}"],
-            options=NormalizeCalculatorOptions(enabled=spec.normalize),
+            side_inputs=[model],
+            options=FeatureExtractionCalculatorOptions(
+                pooling=spec.pooling, normalize=NormalizeCalculatorOptions(enabled=spec.normalize)
+            ),
         ),
         make_node(
             "EmbeddingsResponseCalculator",

@@ -8,6 +8,7 @@ sentence-transformers exports do not), and its hidden states are the first outpu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     import openvino
 
 KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids", "position_ids")
+
+Reduce = Callable[[Float32Array, Int64Array], Float32Array]
+"""Turns a batch's output and attention mask into what the caller keeps (e.g. pooled
+vectors); it must not return a view of the output, which the next inference overwrites."""
 
 
 class FeatureExtractor:
@@ -58,11 +63,15 @@ class FeatureExtractor:
         """The compiled model's OPTIMAL_NUMBER_OF_INFER_REQUESTS (1 if the device does not say)."""
         return self._requests.limit
 
-    def run(self, batch: TokenBatch) -> Float32Array:
-        """The chosen output (hidden states `[N, L, D]`, or logits `[N, labels]`) as float32
-        (a copy, owned by the caller). Thread-safe."""
+    def run(self, batch: TokenBatch, reduce: Reduce | None = None) -> Float32Array:
+        """The chosen output (hidden states `[N, L, D]`, or logits `[N, labels]`) as float32,
+        owned by the caller; with `reduce`, `reduce(output, batch.attention_mask)` instead
+        (e.g. pooled vectors), read from the request's memory with no copy. Thread-safe."""
         with self._requests.request() as req:
-            return np.array(self.infer(req, batch), dtype=np.float32, copy=True)
+            out = self.infer(req, batch)
+            if reduce is not None:
+                return reduce(out, batch.attention_mask)
+            return np.array(out, dtype=np.float32, copy=True)
 
     def infer(self, req: openvino.InferRequest, batch: TokenBatch) -> Float32Array:
         """Run `batch` on `req`, which the caller holds exclusively; return its hidden states.

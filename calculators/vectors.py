@@ -7,6 +7,7 @@ where each row's real tokens are (`ovserve.graph.formats.tokens`), on whichever 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -54,6 +55,24 @@ def l2_normalize(vectors: Float32Array) -> Float32Array:
     # Python-level checks (a few µs per call, more with cold caches after a model call).
     norms: Float32Array = np.sqrt(np.add.reduce(vectors * vectors, axis=1, keepdims=True))
     return (vectors / np.maximum(norms, np.float32(EPS))).astype(np.float32, copy=False)
+
+
+@dataclass(frozen=True)
+class Pooler:
+    """Rows' hidden states to their vectors: `pool` by `mode`, then `l2_normalize` when
+    `normalize`; what PoolingCalculator followed by NormalizeCalculator compute.
+
+    The result never aliases `hidden`, so it may be read from an infer request's output
+    memory, which the next inference overwrites. Row by row: a row's vector does not depend
+    on the rows beside it or on padding past its mask.
+    """
+
+    mode: PoolingMode
+    normalize: bool = True
+
+    def __call__(self, hidden: Float32Array, mask: npt.NDArray[np.int64]) -> Float32Array:
+        pooled = pool(hidden, mask, self.mode)  # CLS / LAST gather a copy; MEAN computes anew
+        return l2_normalize(pooled) if self.normalize else pooled
 
 
 def pool_many(

@@ -45,7 +45,8 @@ from ovserve.graph.formats.tokens import TokenBatch
 S = TypeVar("S")
 
 InferFn = Callable[[S, TokenBatch], Float32Array]
-"""Runs one batch on a slot; the result may alias the slot's memory until the slot is reused."""
+"""Runs one batch on a slot: `[B, L, ...]` per token, or `[B, ...]` per row (the batcher's
+`per_row`). The result may alias the slot's memory until the slot is reused."""
 
 
 class DynamicBatcher(Generic[S]):
@@ -57,16 +58,25 @@ class DynamicBatcher(Generic[S]):
         settings: budgets and padding (`enabled` is the caller's business).
         limit: the model's positional limit; `pad_to_multiple_of` never pads beyond it
             (0: unknown, then no padding beyond the longest row).
+        per_row: `infer` returns one result per row (`[B, D]`: pooled vectors, logits), not
+            per token (`[B, L, D]`); each request then gets `[N, D]` back.
     """
 
     def __init__(
-        self, infer: InferFn[S], slots: Sequence[S], settings: BatchSettings, *, limit: int = 0
+        self,
+        infer: InferFn[S],
+        slots: Sequence[S],
+        settings: BatchSettings,
+        *,
+        limit: int = 0,
+        per_row: bool = False,
     ) -> None:
         if not slots:
             raise ValueError("a batcher needs at least one slot")
         self.settings = settings
         self._infer = infer
         self._limit = limit
+        self._per_token = not per_row
         self._free = list(slots)
         self._slot_count = len(slots)
         self._pending: list[Row] = []
@@ -120,7 +130,8 @@ class DynamicBatcher(Generic[S]):
                 self._wake_leaders()
 
     def run(self, batch: TokenBatch) -> Float32Array:
-        """The `[N, L, D]` hidden states of `batch` (N, L as given; zeros on its padding).
+        """The results of `batch`: `[N, L, D]` hidden states (N, L as given; zeros on its
+        padding), or `[N, D]` when the batcher is `per_row`.
 
         Blocks until every row ran. Raises what the model raised for this request's rows.
         Within a client request, reports its inference time and the rest of its wait as
@@ -131,7 +142,7 @@ class DynamicBatcher(Generic[S]):
     def run_many(
         self, batches: Sequence[TokenBatch], scopes: Sequence[request_scope.RequestScope | None]
     ) -> list[Float32Array]:
-        """`run` for several requests at once, on this thread: each batch's hidden states.
+        """`run` for several requests at once, on this thread: each batch's results.
 
         Their rows join the pending list together (so they can share inferences with each
         other and with other callers' rows), and this thread sleeps once for all of them.
@@ -243,8 +254,10 @@ class DynamicBatcher(Generic[S]):
             chosen = sorted(chosen, key=lambda r: r.index)
         batch = batch_rows.assemble(chosen, self.settings, self._limit)
         started = time.perf_counter()
-        hidden = self._infer(slot, batch)
+        results = self._infer(slot, batch)
         took = time.perf_counter() - started
+        per_token = self._per_token
+        trailing = results.shape[2:] if per_token else results.shape[1:]
         self.history.append(len(chosen))
         with self._lock:
             self._size_counts[len(chosen)] += 1
@@ -252,10 +265,10 @@ class DynamicBatcher(Generic[S]):
                 job.infer_s += took
             for row in chosen:
                 if row.job.out is None and row.job.error is None:
-                    row.job.allocate(hidden.shape[-1])
+                    row.job.allocate(trailing, per_token=per_token)
         # Each row belongs to this batch only, so the copies need no lock.
         for b, row in enumerate(chosen):
-            row.job.copy_row(row.index, hidden[b])
+            row.job.copy_row(row.index, results[b], per_token=per_token)
         with self._lock:
             for row in chosen:
                 row.job.remaining -= 1

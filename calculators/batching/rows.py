@@ -33,7 +33,8 @@ _sequence = itertools.count()
 
 @dataclass(eq=False, kw_only=True)
 class Job:
-    """One request's rows and, once all ran, its `[N, L, D]` hidden states.
+    """One request's rows and, once all ran, their results: `[N, L, D]` hidden states, or
+    `[N, D]` when the model's results are per row (pooled vectors, a classifier's logits).
 
     Not thread-safe on its own: the batcher guards every field with its lock, except
     `batch` / `lengths` (immutable) and `out` rows, which each row's batch fills exactly once.
@@ -59,21 +60,26 @@ class Job:
     def rows(self) -> list[Row]:
         return [Row(job=self, index=i, length=length) for i, length in enumerate(self.lengths)]
 
-    def allocate(self, dim: int) -> None:
-        """Create `out` once the hidden size is known (caller holds the batcher's lock)."""
+    def allocate(self, trailing: tuple[int, ...], *, per_token: bool) -> None:
+        """Create `out` once a row's result shape is known (caller holds the batcher's lock):
+        `[N, L, *trailing]` for results per token, `[N, *trailing]` for one result per row."""
         n, width = self.batch.input_ids.shape
-        self.out = np.zeros((n, width, dim), dtype=np.float32)
+        self.out = np.zeros((n, width, *trailing) if per_token else (n, *trailing), dtype=np.float32)
 
-    def copy_row(self, index: int, hidden: Float32Array) -> None:
-        """Store row `index`'s attended positions from its batch's `[L_batch, D]` hidden states.
+    def copy_row(self, index: int, result: Float32Array, *, per_token: bool) -> None:
+        """Store row `index`'s result from its batch: `[L_batch, D]` hidden states, or one row.
 
-        Called by the one batch that ran the row. Padding stays zero: what a model computes
-        there depends on the batch, and pooling never reads it.
+        Called by the one batch that ran the row. Per token, only the row's attended
+        positions are stored and its padding stays zero: what a model computes there depends
+        on the batch, and pooling never reads it.
         """
         if self.out is None:  # the job failed before any of its rows ran
             return
-        n = self.lengths[index]
-        self.out[index, :n] = hidden[:n]
+        if per_token:
+            n = self.lengths[index]
+            self.out[index, :n] = result[:n]
+        else:
+            self.out[index] = result
 
 
 @dataclass(eq=False, kw_only=True)

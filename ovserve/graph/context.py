@@ -104,6 +104,8 @@ class GraphLoadContext(_OptionsMixin):
         node_name, graph_path, base_path: as in `ExpandContext`.
         resolver: the server's models (`config.json` / `subconfig.json`).
         side_packets: the node's input side packets by tag (`port_key` for indices > 0).
+        output_streams: the keys (`port_key`) of the node's connected output streams, for a
+            calculator whose optional outputs change what it computes.
         output_side_packets: where `load` stores the node's output side packets by tag;
             each declared output side packet must be set before `load` returns.
         node_state: any object `load` wants every run of this node to get as
@@ -123,6 +125,7 @@ class GraphLoadContext(_OptionsMixin):
         side_packets: Mapping[str, object],
         on_close: Callable[[Callable[[], None]], None],
         services: GraphServices | None = None,
+        output_streams: frozenset[str] = frozenset(),
     ) -> None:
         self.node_name = node_name
         self.graph_path = graph_path
@@ -132,6 +135,7 @@ class GraphLoadContext(_OptionsMixin):
         self.resolver = resolver
         self._core = core
         self.side_packets = side_packets
+        self.output_streams = output_streams
         self.output_side_packets: dict[str, object] = {}
         self.node_state: Any = None
         self._on_close = on_close

@@ -100,6 +100,7 @@ def _load_node(
         },
         on_close=loaded.closers.append,
         services=services,
+        output_streams=frozenset(ref.key for ref in node.refs(PortKind.OUTPUT_STREAM)),
     )
     try:
         node.cls.load(lc)

@@ -24,6 +24,38 @@ REPO = Path(__file__).resolve().parents[2]
 NATIVE_GRAPH = REPO / "graphs" / "embeddings" / "graph.pbtxt"
 
 
+def extraction_options(text: str, fields: str) -> str:
+    """The native graph `text` with FeatureExtractionCalculatorOptions `fields` on its
+    Embeddings node (which must have no options yet), e.g. `batching { enabled: false }`."""
+    for output in ("HIDDEN_STATES:hidden_states", "EMBEDDINGS:embeddings"):
+        end = f'  output_stream: "{output}"\n}}'  # the node's last line, where its options go
+        if end in text:
+            break
+    else:
+        raise AssertionError("the graph has no Embeddings node output")
+    options = (
+        "  node_options: {\n"
+        "    [type.googleapis.com/ovserve.calculators.FeatureExtractionCalculatorOptions]: {\n"
+        f"      {fields}\n    }}\n  }}\n"
+    )
+    return text.replace(end, end[:-1] + options + "}")
+
+
+def pooled_at_output(text: str, *, pooling: str = "AUTO", fields: str = "") -> str:
+    """The native graph `text` as the OVMS forms expand: its Embeddings node pools and
+    normalizes at the model's output (the EMBEDDINGS output, `pooling` mode) in place of the
+    Pooling and Normalize nodes; `fields` are further options of that node."""
+    for node in ("Pooling", "Normalize"):
+        text, count = re.subn(rf'node {{\n  name: "{node}"\n.*?\n}}\n\n', "", text, flags=re.DOTALL)
+        assert count == 1, f"no {node} node in the graph"
+    text = text.replace(
+        'output_stream: "HIDDEN_STATES:hidden_states"', 'output_stream: "EMBEDDINGS:embeddings"'
+    )
+    return extraction_options(
+        text, f"{fields} pooling {{ mode: {pooling} }} normalize {{ enabled: true }}".strip()
+    )
+
+
 LONG_TEXT = " ".join(f"word{i} of a long document about embeddings" for i in range(150))
 
 

@@ -182,6 +182,37 @@ def test_requests_queued_while_busy_merge_and_split_back_exactly(
     assert model.shapes == [(4, 10)]
 
 
+def per_row(hidden: Float32Array, mask: Float32Array) -> Float32Array:
+    """A per-row reduction of the fake model's output, as pooling is: sum over attended tokens."""
+    summed: Float32Array = (hidden * mask[..., None]).sum(axis=1)
+    return summed
+
+
+def test_per_row_results_are_split_back_by_row(
+    make: Callable[..., tuple[DynamicBatcher[int], FakeModel]],
+) -> None:
+    # As pooled vectors come back (`per_row`): `[B, D]` per batch, each request gets `[N, D]`
+    # of its own rows, in its own order, though the batch sorted them by length.
+    model = FakeModel()
+    settings = BatchSettings(max_batch_size=64, pad_to_multiple_of=0)
+    batcher = DynamicBatcher(
+        lambda slot, batch: per_row(model(slot, batch), batch.attention_mask.astype(np.float32)),
+        [0],
+        settings,
+        limit=512,
+        per_row=True,
+    )
+    requests = [tokens(8, 3, start=1), tokens(9, 2, 7, start=100), tokens(10, start=200, type_id=1)]
+    results = run_all(batcher, requests)
+    for request, result in zip(requests, results, strict=True):
+        assert not isinstance(result, Exception)
+        want = per_row(expected(request), request.attention_mask.astype(np.float32))
+        assert result.shape == want.shape == (request.input_ids.shape[0], 4)
+        np.testing.assert_array_equal(result, want)
+    assert list(batcher.history) == [6]
+    assert model.shapes == [(6, 10)]
+
+
 def test_a_bad_request_fails_alone_in_a_merged_batch(
     make: Callable[..., tuple[DynamicBatcher[int], FakeModel]],
 ) -> None:

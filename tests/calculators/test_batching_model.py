@@ -16,20 +16,29 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from calculators.batching import DynamicBatcher
 from calculators.feature_extraction_calculator import Extraction
-from ovserve.errors import InvalidArgument
+from ovserve.errors import ConfigError, InvalidArgument
 from ovserve.graph import BATCHING, BatchSettings, GraphServices
 from ovserve.graph.formats.arrays import Float32Array
 from ovserve.graph.formats.embeddings import EmbeddingsInput, EmbeddingsRequest, EmbeddingsResult
 from ovserve.graph.formats.tokens import TokenBatch
 from ovserve.graph.runner import Graph
 from ovserve.runtime.execution import Execution
-from tests.calculators.support import LONG_TEXT, NATIVE_GRAPH, TEXTS, load_text_graph, run_graph
+from tests.calculators.support import (
+    LONG_TEXT,
+    NATIVE_GRAPH,
+    TEXTS,
+    extraction_options,
+    load_text_graph,
+    pooled_at_output,
+    run_graph,
+)
 from tests.support.models import exported_workspace, graph_dir
 from tests.support.precision import execution_of
 
@@ -48,25 +57,22 @@ REQUESTS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def graph_text(*, batching: str = "", pooling: str = "MEAN", plugin_config: str | None = None) -> str:
+def graph_text(
+    *, batching: str = "", pooling: str = "MEAN", plugin_config: str | None = None, fused: bool = False
+) -> str:
     """The native graph with the Embeddings node's batching options, the pooling mode and,
-    when given, another `plugin_config` JSON text."""
+    when given, another `plugin_config` JSON text. `fused`: the Embeddings node pools and
+    normalizes at the model's output, as the OVMS forms expand (`pooled_at_output`)."""
     text = NATIVE_GRAPH.read_text()
     if plugin_config is not None:
         text, count = re.subn(r"plugin_config: '.*'", f"plugin_config: '{plugin_config}'", text)
         assert count == 1
-    hidden = '  output_stream: "HIDDEN_STATES:hidden_states"\n}'
-    assert hidden in text
-    if batching:
-        options = (
-            "  node_options: {\n"
-            "    [type.googleapis.com/ovserve.calculators.FeatureExtractionCalculatorOptions]: {\n"
-            f"      batching {{ {batching} }}\n    }}\n  }}\n"
-        )
-        text = text.replace(hidden, hidden[:-1] + options + "}")
+    fields = f"batching {{ {batching} }}" if batching else ""
+    if fused:
+        return pooled_at_output(text, pooling=pooling, fields=fields)
     text, count = re.subn(r"mode: AUTO", f"mode: {pooling}", text)
     assert count == 1
-    return text
+    return extraction_options(text, fields) if fields else text
 
 
 def batcher_of(graph: Graph) -> DynamicBatcher[object] | None:
@@ -146,7 +152,7 @@ def int8_dir() -> Path:
 def make_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Graph]]:
     graphs: list[Graph] = []
 
-    def make(base: Path, services: GraphServices | None = None, **options: str) -> Graph:
+    def make(base: Path, services: GraphServices | None = None, **options: Any) -> Graph:
         graph = load_text_graph(
             tmp_path_factory.mktemp("batching"), graph_text(**options), base, services=services
         )
@@ -158,12 +164,13 @@ def make_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..
         graph.close()
 
 
+@pytest.mark.parametrize("fused", [False, True], ids=["pooling-nodes", "pooled-at-output"])
 @pytest.mark.parametrize("pooling", ["MEAN", "CLS", "LAST"])
 def test_merged_batches_of_mixed_lengths_equal_unbatched(
-    pooling: str, fp32_dir: Path, make_graph: Callable[..., Graph]
+    pooling: str, fused: bool, fp32_dir: Path, make_graph: Callable[..., Graph]
 ) -> None:
-    batched = make_graph(fp32_dir, batching="enabled: true", pooling=pooling)
-    alone = make_graph(fp32_dir, batching="enabled: false", pooling=pooling)
+    batched = make_graph(fp32_dir, batching="enabled: true", pooling=pooling, fused=fused)
+    alone = make_graph(fp32_dir, batching="enabled: false", pooling=pooling, fused=fused)
     assert batcher_of(alone) is None
     batcher = batcher_of(batched)
     assert batcher is not None
@@ -175,6 +182,38 @@ def test_merged_batches_of_mixed_lengths_equal_unbatched(
     # Every row ran, in fewer inferences than requests, grouped by length.
     assert sum(batcher.history) == rows
     assert len(batcher.history) < len(REQUESTS)
+
+
+@pytest.mark.parametrize("batching", ["enabled: true", "enabled: false"])
+@pytest.mark.parametrize("pooling", ["MEAN", "CLS", "LAST"])
+def test_pooling_at_the_model_output_gives_the_vectors_of_the_pooling_nodes(
+    pooling: str, batching: str, fp32_dir: Path, make_graph: Callable[..., Graph]
+) -> None:
+    # Request by request, the two graph shapes do the same arithmetic on the same hidden
+    # states (pool, then normalise, row by row). Only where the states lie differs (the infer
+    # request's output, or a copy with zeroed padding), which can move numpy's summation
+    # order and so a last bit: equal within f32 rounding, the exact execution's bound.
+    fused = make_graph(fp32_dir, batching=batching, pooling=pooling, fused=True)
+    nodes = make_graph(fp32_dir, batching=batching, pooling=pooling)
+    state = fused._loaded.node_state["Embeddings"]
+    assert isinstance(state, Extraction)
+    assert state.pooler is not None
+    assert state.pooler.mode == pooling
+    assert state.pooler.normalize
+    execution = exact(fused)
+    for texts in REQUESTS:
+        got = run_graph(fused, request(texts))
+        assert got.embeddings.shape == (len(texts), 384)
+        assert_same(got, run_graph(nodes, request(texts)), execution)
+
+
+@pytest.mark.parametrize("field", ["pooling { mode: MEAN }", "normalize { enabled: false }"])
+def test_pooling_options_without_the_embeddings_output_fail_the_load(
+    field: str, fp32_dir: Path, tmp_path: Path
+) -> None:
+    text = graph_text(batching="enabled: false").replace("batching {", f"{field} batching {{")
+    with pytest.raises(ConfigError, match="pooling and normalize options need the EMBEDDINGS output"):
+        load_text_graph(tmp_path, text, fp32_dir).close()
 
 
 def test_two_graphs_over_two_models_batch_separately_and_exactly(

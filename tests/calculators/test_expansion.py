@@ -1,4 +1,6 @@
-"""The three graph forms validate into the same native chain (no model needed)."""
+"""The three graph forms validate into the native steps (no model needed): the native graph
+writes each step as a node, the OVMS forms expand into the chain that pools at the model's
+output (`calculators.embeddings_chain`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import numpy as np
 import pytest
 
 import calculators  # noqa: F401  # registers the built-ins
+from ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2 import (
+    FeatureExtractionCalculatorOptions,
+)
 from ovserve._proto.ovserve.calculators.normalize_calculator_pb2 import NormalizeCalculatorOptions
 from ovserve._proto.ovserve.calculators.pooling_calculator_pb2 import PoolingCalculatorOptions
 from ovserve._proto.ovserve.calculators.tokenizer_calculator_pb2 import TokenizerCalculatorOptions
@@ -22,12 +27,18 @@ from tests.calculators.graphs import OLD_GRAPH
 
 REPO = Path(__file__).resolve().parents[2]
 NATIVE_GRAPH = REPO / "graphs" / "embeddings" / "graph.pbtxt"
-CHAIN = [
+NATIVE_STEPS = [
     "EmbeddingsRequestCalculator",
     "TokenizerCalculator",
     "FeatureExtractionCalculator",
     "PoolingCalculator",
     "NormalizeCalculator",
+    "EmbeddingsResponseCalculator",
+]
+CHAIN = [
+    "EmbeddingsRequestCalculator",
+    "TokenizerCalculator",
+    "FeatureExtractionCalculator",
     "EmbeddingsResponseCalculator",
 ]
 NEW_GRAPH = """
@@ -63,19 +74,28 @@ def options_of(nodes: list[ValidatedNode], calculator: str) -> object:
     return node.options
 
 
-def test_native_graph_is_the_chain() -> None:
+def extraction_options(nodes: list[ValidatedNode]) -> FeatureExtractionCalculatorOptions:
+    options = options_of(nodes, "FeatureExtractionCalculator")
+    assert isinstance(options, FeatureExtractionCalculatorOptions)
+    return options
+
+
+def test_native_graph_writes_every_step_as_a_node() -> None:
     nodes = expand(NATIVE_GRAPH.read_text())
-    assert [n.calculator for n in nodes] == ["EmbeddingsServableCalculator", *CHAIN]
+    assert [n.calculator for n in nodes] == ["EmbeddingsServableCalculator", *NATIVE_STEPS]
 
 
 def test_old_ovms_graph_expands_into_the_chain() -> None:
     nodes = expand(OLD_GRAPH)
     assert [n.calculator for n in nodes] == ["OpenVINOModelServerSessionCalculator"] * 2 + CHAIN
     assert {n.origin for n in nodes[2:]} == {"EmbeddingsCalculator"}  # errors name the user's node
-    assert options_of(nodes, "NormalizeCalculator") == NormalizeCalculatorOptions(enabled=False)
-    assert options_of(nodes, "PoolingCalculator") == PoolingCalculatorOptions(
+    extraction = extraction_options(nodes)
+    assert extraction.normalize == NormalizeCalculatorOptions(enabled=False)
+    assert extraction.pooling == PoolingCalculatorOptions(
         mode=PoolingCalculatorOptions.AUTO, fallback=PoolingCalculatorOptions.CLS
     )
+    (extraction_node,) = [n for n in nodes if n.calculator == "FeatureExtractionCalculator"]
+    assert [str(ref).split(":")[0] for ref in extraction_node.config.output_stream] == ["EMBEDDINGS"]
     assert options_of(nodes, "TokenizerCalculator") == TokenizerCalculatorOptions()
 
 
@@ -91,10 +111,17 @@ def test_new_ovms_graph_expands_into_servable_and_chain(line: str, mode: int, tr
     nodes = expand(NEW_GRAPH % line)
     assert [n.calculator for n in nodes] == ["EmbeddingsServableCalculator", *CHAIN]
     assert {n.origin for n in nodes} == {"EmbeddingsExecutor"}
-    pooling = options_of(nodes, "PoolingCalculator")
-    assert isinstance(pooling, PoolingCalculatorOptions)
-    assert pooling.mode == mode
+    extraction = extraction_options(nodes)
+    assert extraction.pooling.mode == mode
+    assert extraction.normalize == NormalizeCalculatorOptions(enabled=True)
     assert options_of(nodes, "TokenizerCalculator") == TokenizerCalculatorOptions(truncate=truncate)
+
+
+def test_feature_extraction_emits_hidden_states_or_embeddings_not_both() -> None:
+    hidden = 'output_stream: "HIDDEN_STATES:hidden_states"'
+    text = NATIVE_GRAPH.read_text().replace(hidden, f'{hidden}\n  output_stream: "EMBEDDINGS:vectors"')
+    with pytest.raises(ConfigError, match=r'node "Embeddings" .*HIDDEN_STATES .* or EMBEDDINGS .*, not both'):
+        expand(text)
 
 
 def test_new_ovms_graph_needs_a_node_name() -> None:

@@ -22,17 +22,19 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from ovserve._proto.ovserve.calculators import normalize_calculator_pb2 as ovserve_dot_calculators_dot_normalize__calculator__pb2
+from ovserve._proto.ovserve.calculators import pooling_calculator_pb2 as ovserve_dot_calculators_dot_pooling__calculator__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n7ovserve/calculators/feature_extraction_calculator.proto\x12\x13ovserve.calculators\"\xcf\x01\n\x0f\x42\x61tchingOptions\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0emax_batch_size\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x1d\n\x10max_batch_tokens\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1f\n\x12pad_to_multiple_of\x18\x04 \x01(\rH\x03\x88\x01\x01\x42\n\n\x08_enabledB\x11\n\x0f_max_batch_sizeB\x13\n\x11_max_batch_tokensB\x15\n\x13_pad_to_multiple_of\"q\n\"FeatureExtractionCalculatorOptions\x12\x13\n\x0boutput_name\x18\x01 \x01(\t\x12\x36\n\x08\x62\x61tching\x18\x02 \x01(\x0b\x32$.ovserve.calculators.BatchingOptionsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n7ovserve/calculators/feature_extraction_calculator.proto\x12\x13ovserve.calculators\x1a.ovserve/calculators/normalize_calculator.proto\x1a,ovserve/calculators/pooling_calculator.proto\"\xcf\x01\n\x0f\x42\x61tchingOptions\x12\x14\n\x07\x65nabled\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0emax_batch_size\x18\x02 \x01(\rH\x01\x88\x01\x01\x12\x1d\n\x10max_batch_tokens\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x1f\n\x12pad_to_multiple_of\x18\x04 \x01(\rH\x03\x88\x01\x01\x42\n\n\x08_enabledB\x11\n\x0f_max_batch_sizeB\x13\n\x11_max_batch_tokensB\x15\n\x13_pad_to_multiple_of\"\xf5\x01\n\"FeatureExtractionCalculatorOptions\x12\x13\n\x0boutput_name\x18\x01 \x01(\t\x12\x36\n\x08\x62\x61tching\x18\x02 \x01(\x0b\x32$.ovserve.calculators.BatchingOptions\x12>\n\x07pooling\x18\x03 \x01(\x0b\x32-.ovserve.calculators.PoolingCalculatorOptions\x12\x42\n\tnormalize\x18\x04 \x01(\x0b\x32/.ovserve.calculators.NormalizeCalculatorOptionsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ovserve._proto.ovserve.calculators.feature_extraction_calculator_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BATCHINGOPTIONS']._serialized_start=81
-  _globals['_BATCHINGOPTIONS']._serialized_end=288
-  _globals['_FEATUREEXTRACTIONCALCULATOROPTIONS']._serialized_start=290
-  _globals['_FEATUREEXTRACTIONCALCULATOROPTIONS']._serialized_end=403
+  _globals['_BATCHINGOPTIONS']._serialized_start=175
+  _globals['_BATCHINGOPTIONS']._serialized_end=382
+  _globals['_FEATUREEXTRACTIONCALCULATOROPTIONS']._serialized_start=385
+  _globals['_FEATUREEXTRACTIONCALCULATOROPTIONS']._serialized_end=630
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,5 @@
+from ovserve._proto.ovserve.calculators import normalize_calculator_pb2 as _normalize_calculator_pb2
+from ovserve._proto.ovserve.calculators import pooling_calculator_pb2 as _pooling_calculator_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -18,9 +20,13 @@ class BatchingOptions(_message.Message):
     def __init__(self, enabled: _Optional[bool] = ..., max_batch_size: _Optional[int] = ..., max_batch_tokens: _Optional[int] = ..., pad_to_multiple_of: _Optional[int] = ...) -> None: ...
 
 class FeatureExtractionCalculatorOptions(_message.Message):
-    __slots__ = ("output_name", "batching")
+    __slots__ = ("output_name", "batching", "pooling", "normalize")
     OUTPUT_NAME_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
+    POOLING_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZE_FIELD_NUMBER: _ClassVar[int]
     output_name: str
     batching: BatchingOptions
-    def __init__(self, output_name: _Optional[str] = ..., batching: _Optional[_Union[BatchingOptions, _Mapping]] = ...) -> None: ...
+    pooling: _pooling_calculator_pb2.PoolingCalculatorOptions
+    normalize: _normalize_calculator_pb2.NormalizeCalculatorOptions
+    def __init__(self, output_name: _Optional[str] = ..., batching: _Optional[_Union[BatchingOptions, _Mapping]] = ..., pooling: _Optional[_Union[_pooling_calculator_pb2.PoolingCalculatorOptions, _Mapping]] = ..., normalize: _Optional[_Union[_normalize_calculator_pb2.NormalizeCalculatorOptions, _Mapping]] = ...) -> None: ...
