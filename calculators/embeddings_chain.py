@@ -5,9 +5,9 @@ request → tokenizer → feature extraction, pooled and normalised at the model
 as nodes of their own; the vectors are the same, and this chain saves those two nodes and the
 copy of the hidden states per request (`calculators.feature_extraction_calculator`). Only
 side-packet names and options differ between the graph forms, so both OVMS calculators expand
-through `embeddings_chain`. With the
-`EMBEDDING_CACHE_MIB` graph service above 0, a cache lookup follows the request node and a
-cache store precedes the response node (`calculators.embeddings_cache`).
+through `embeddings_chain`. With the `EMBEDDING_CACHE_MIB` graph service above 0, a cache
+lookup follows the request node and a cache store precedes the response node
+(`calculators.embeddings_cache`).
 """
 
 from __future__ import annotations
