@@ -59,6 +59,7 @@ import numpy as np
 
 from calculators import batching, model_facts
 from calculators.batching import DynamicBatcher
+from calculators.normalize_calculator import normalize_enabled
 from calculators.ov_model import FeatureExtractor
 from calculators.pooling_calculator import resolve_mode
 from calculators.vectors import Pooler
@@ -108,8 +109,6 @@ class Extraction:
     batcher: DynamicBatcher[openvino.InferRequest] | None
     execution: Execution
     """What the compiled model runs, read back at load."""
-    per_sequence: bool = False
-    """The output is one row per sequence (`[N, labels]` logits), not per token."""
     pooler: Pooler | None = None
     """Pools (and normalises) each row at the model's output: results are `[N, D]` vectors."""
 
@@ -167,9 +166,7 @@ def make_extraction(
     _log.info("%s: model %s version %d runs %s", where, model.name, model.version, execution.describe())
     settings = batching.resolve(options.batching, base=defaults, where=where)
     if not settings.enabled:
-        return Extraction(
-            extractor=extractor, batcher=None, execution=execution, per_sequence=per_sequence, pooler=pooler
-        )
+        return Extraction(extractor=extractor, batcher=None, execution=execution, pooler=pooler)
     info = model_facts.model_info(model.model)
     limit = model_facts.positional_limit(info, model_facts.hf_config(model.path)) or 0
     slots = [model.compiled.create_infer_request() for _ in range(extractor.optimal_requests())]
@@ -182,9 +179,7 @@ def make_extraction(
             return pooler(extractor.infer(req, batch), batch.attention_mask)
 
     batcher = DynamicBatcher(infer, slots, settings, limit=limit, per_row=per_sequence or pooler is not None)
-    return Extraction(
-        extractor=extractor, batcher=batcher, execution=execution, per_sequence=per_sequence, pooler=pooler
-    )
+    return Extraction(extractor=extractor, batcher=batcher, execution=execution, pooler=pooler)
 
 
 def input_batch(ctx: CalculatorContext) -> TokenBatch:
@@ -227,8 +222,8 @@ class FeatureExtractionCalculator(BatchCalculator):
         model = lc.side(MODEL)
         pooler = None
         if EMBEDDINGS.tag in lc.output_streams:
-            normalize = options.normalize.enabled if options.normalize.HasField("enabled") else True
-            pooler = Pooler(resolve_mode(options.pooling, model, where=lc.node_name), normalize=normalize)
+            mode = resolve_mode(options.pooling, model, where=lc.node_name)
+            pooler = Pooler(mode, normalize=normalize_enabled(options.normalize))
         elif options.HasField("pooling") or options.HasField("normalize"):
             raise ConfigError(f"{lc.node_name}: pooling and normalize options need the EMBEDDINGS output")
         lc.node_state = make_extraction(

@@ -36,6 +36,11 @@ EMBEDDINGS_IN = Input[Float32Array]("EMBEDDINGS")
 EMBEDDINGS_OUT = Output[Float32Array]("EMBEDDINGS")
 
 
+def normalize_enabled(options: NormalizeCalculatorOptions) -> bool:
+    """Whether `options` asks for L2 normalisation (unset: yes)."""
+    return options.enabled if options.HasField("enabled") else True
+
+
 @register_calculator
 class NormalizeCalculator(BatchCalculator):
     """Normalises each run's vectors (or passes them through when disabled)."""
@@ -48,8 +53,7 @@ class NormalizeCalculator(BatchCalculator):
 
     @classmethod
     def load(cls, lc: GraphLoadContext) -> None:
-        options = lc.options(NormalizeCalculatorOptions)
-        lc.node_state = options.enabled if options.HasField("enabled") else True
+        lc.node_state = normalize_enabled(lc.options(NormalizeCalculatorOptions))
 
     @classmethod
     def process_batch(cls, contexts: Sequence[CalculatorContext]) -> None:
