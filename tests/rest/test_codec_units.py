@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ovserve.errors import FailedPrecondition, InvalidArgument
-from ovserve.frontends.rest.jsonio import MAX_NESTING_DEPTH, decode
+from ovserve.frontends.rest.jsonio import MAX_NESTING_DEPTH, decode, dumps, dumps_floats
 from ovserve.frontends.rest.kserve_v2 import split_model_path
 from ovserve.frontends.rest.openai import encode_embeddings
 from ovserve.graph_contract import truncate_dimensions
@@ -101,3 +101,14 @@ def _digits(number: str) -> str:
     """The significant digits of a decimal number, without sign, point, zeros or exponent."""
     mantissa = number.lower().split("e")[0].lstrip("-").replace(".", "")
     return mantissa.strip("0") or "0"
+
+
+def test_float_vectors_encode_as_their_widened_lists_do_non_finite_values_and_views_too() -> None:
+    """`dumps_floats` reads the array's buffer; it writes what `dumps` of the list of Python
+    floats writes, byte for byte: NaN and infinities as `null`, a strided view by its values."""
+    rng = np.random.default_rng(11)
+    matrix = (rng.standard_normal((3, 384)) * 1e-3).astype(np.float32)
+    matrix[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    for vector in (matrix[0], matrix[:, 5], matrix[1, ::3]):
+        assert dumps_floats(vector) == dumps(vector.astype(np.float64).tolist())
+    assert dumps_floats(matrix[0]).startswith(b"[null,null,null,-0.0,")

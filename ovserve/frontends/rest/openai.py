@@ -19,13 +19,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 
-import numpy as np
 from aiohttp import web
 
 from ovserve.errors import FailedPrecondition, InternalError, InvalidArgument
 from ovserve.frontends.rest.jsonio import (
     ENCODE_OFF_LOOP_VALUES,
     dumps,
+    dumps_floats,
     json_bytes_response,
     off_loop_if,
     read_json,
@@ -143,10 +143,7 @@ def encode_embeddings(model: str, result: EmbeddingsResult, *, base64_output: bo
     little = result.embeddings.astype("<f4", copy=False)
     items = []
     for index, row in enumerate(little):
-        if base64_output:
-            vector = b'"' + base64.b64encode(row.tobytes()) + b'"'
-        else:
-            vector = dumps(row.astype(np.float64).tolist())
+        vector = b'"' + base64.b64encode(row.tobytes()) + b'"' if base64_output else dumps_floats(row)
         items.append(b'{"object":"embedding","embedding":%b,"index":%d}' % (vector, index))
     usage = {"prompt_tokens": result.prompt_tokens, "total_tokens": result.prompt_tokens}
     return b'{"object":"list","data":[%b],"model":%b,"usage":%b}' % (

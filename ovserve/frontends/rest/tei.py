@@ -37,7 +37,7 @@ from aiohttp import web
 from ovserve import __version__
 from ovserve.dataplane import DataPlane
 from ovserve.errors import InvalidArgument
-from ovserve.frontends.rest.jsonio import dumps, json_bytes_response, read_json
+from ovserve.frontends.rest.jsonio import dumps, dumps_floats, json_bytes_response, read_json
 from ovserve.frontends.rest.state import DATAPLANE
 from ovserve.graph.formats.text_options import DEFAULT_OPTIONS, parse_text_options
 from ovserve.graph_contract import UNIT_NORM_TOLERANCE
@@ -137,7 +137,7 @@ async def embed(request: web.Request) -> web.Response:
             "(option normalize_embeddings of its embeddings calculator)"
         )
     # A few vectors per request: encoding them here is cheaper than a thread hop.
-    return json_bytes_response(b"[%b]" % b",".join(dumps(row.astype(np.float64).tolist()) for row in vectors))
+    return json_bytes_response(b"[%b]" % b",".join(dumps_floats(row) for row in vectors))
 
 
 async def similarity(request: web.Request) -> web.Response:
@@ -151,7 +151,7 @@ async def similarity(request: web.Request) -> web.Response:
     sentences = texts_of(inputs.get("sentences"), "inputs.sentences")
     vectors = _unit((await _embed_texts(request, body, source + sentences)).embeddings)
     scores = vectors[1:] @ vectors[0]
-    return json_bytes_response(dumps(scores.astype(np.float64).tolist()))
+    return json_bytes_response(dumps_floats(scores))
 
 
 async def info(request: web.Request) -> web.Response:
