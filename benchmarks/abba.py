@@ -38,10 +38,10 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from processes import ServerProcess, cpu_seconds, main_thread_cpu_seconds, ovserve_server  # noqa: E402
-from workloads import WORKLOADS, request_groups  # noqa: E402
+from workloads import WORKLOADS, request_groups, served_workspace  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
-from tests.support.models import copy_workspace, exported_workspace  # noqa: E402
+from tests.support.models import copy_workspace  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -140,10 +140,7 @@ def main() -> int:
     p.add_argument("--execution_precision", default="auto")
     p.add_argument("--encoding-format", choices=("float", "base64"), default="float")
     args = p.parse_args()
-    chosen: dict[str, object] = {}
-    if args.execution_precision != "auto":
-        chosen["execution_precision"] = args.execution_precision
-    config = exported_workspace(args.weight_format, "versioned", source=None, max_length=512, **chosen)
+    config = served_workspace(args.weight_format, args.execution_precision)
     with tempfile.TemporaryDirectory(prefix="ovserve-abba-") as tmp:
         workspace = copy_workspace(config, Path(tmp) / "workspace")
         asyncio.run(measure(args, workspace, Path(tmp)))

@@ -43,11 +43,11 @@ from raw_model import RawEmbedder, graph_files, precision_properties  # noqa: E4
 from raw_runs import RawFigure, best_latency, best_throughput  # noqa: E402
 from rerank_bench import R1Result, measure_r1  # noqa: E402
 from table import Row, render  # noqa: E402
-from workloads import WORKLOADS, Workload, score, server_row, verdicts  # noqa: E402
+from workloads import WORKLOADS, Workload, score, served_workspace, server_row, verdicts  # noqa: E402
 
 from ovserve.bench import LoadConfig, Summary, run_load, summarize, synthetic_documents  # noqa: E402
 from ovserve.export.options import EXECUTION_PRECISIONS  # noqa: E402
-from tests.support.models import copy_workspace, exported_workspace, graph_dir  # noqa: E402
+from tests.support.models import copy_workspace, graph_dir  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ROUNDS = 3
@@ -270,12 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown workloads: {sorted(unknown)}")
     started = time.perf_counter()
-    # max_length 512: M1 sends up to 512 tokens, which the default export (256) would reject.
-    # "auto" is the export's default: left out, so the cache key stays that of `make test`'s export.
-    chosen: dict[str, object] = {}
-    if args.execution_precision != "auto":
-        chosen["execution_precision"] = args.execution_precision
-    config = exported_workspace(args.weight_format, "versioned", source=None, max_length=512, **chosen)
+    config = served_workspace(args.weight_format, args.execution_precision)
     with tempfile.TemporaryDirectory(prefix="ovserve-compare-") as tmp:
         args.logs = args.logs or tmp
         Path(args.logs).mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,10 @@ sys.path.insert(0, str(HERE.parent))
 
 from raw_model import RawEmbedder, graph_files  # noqa: E402
 from raw_runs import measure_throughput  # noqa: E402
+from workloads import served_workspace  # noqa: E402
 
 from ovserve.bench import synthetic_documents  # noqa: E402
-from tests.support.models import exported_workspace, graph_dir  # noqa: E402
+from tests.support.models import graph_dir  # noqa: E402
 
 TOKENS = 8
 
@@ -60,7 +61,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(n) for n in args.rows.split(",")]
-    config = exported_workspace("int8", "versioned", source=None, max_length=512)
+    config = served_workspace()
     files = graph_files(graph_dir(config))
     embedder = RawEmbedder(files, dict(files.plugin_config))
     texts = synthetic_documents(max(sizes), TOKENS)

@@ -48,10 +48,10 @@ sys.path.insert(0, str(REPO))
 
 from instrumented_server import REPORT_ENV  # noqa: E402
 from processes import ServerProcess, free_port, stat_cpu_seconds, stat_system_seconds  # noqa: E402
-from workloads import WORKLOADS, request_groups  # noqa: E402
+from workloads import WORKLOADS, request_groups, served_workspace  # noqa: E402
 
 from ovserve.bench import LoadConfig, run_load, summarize  # noqa: E402
-from tests.support.models import copy_workspace, exported_workspace  # noqa: E402
+from tests.support.models import copy_workspace  # noqa: E402
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 GRAPH_THREAD_PREFIX = "ovserve-"
@@ -221,7 +221,7 @@ def main() -> int:
     p.add_argument("--flags", default="", help="extra server flags (one shell-quoted string)")
     p.add_argument("--weight-format", choices=("int8", "fp32"), default="int8")
     args = p.parse_args()
-    config = exported_workspace(args.weight_format, "versioned", source=None, max_length=512)
+    config = served_workspace(args.weight_format)
     with tempfile.TemporaryDirectory(prefix="ovserve-threads-") as tmp:
         workspace = copy_workspace(config, Path(tmp) / "workspace")
         asyncio.run(measure(args, workspace, Path(tmp)))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from raw_runs import RawFigure
 from table import Row, latency_verdict, overhead_verdict, throughput_verdict
 
 from ovserve.bench import Summary, synthetic_documents
+from tests.support.models import exported_workspace
 
 W1_ALLOWANCE_MS = 1.0
 W2_RAW_FLOOR = 0.45
@@ -171,3 +173,16 @@ def verdicts(
                 row.verdict, row.target = "reference", ""
             table.append(row)
     return table
+
+
+def served_workspace(weight_format: str = "int8", execution_precision: str = "auto") -> Path:
+    """The `config.json` of the workspace the server benchmarks serve: the versioned (OVMS seed)
+    export of the default model, cached under `build/test-cache/`.
+
+    max_length 512: M1 sends up to 512 tokens, which the default export (256) would reject.
+    "auto" is the export's default: left out, so the cache key stays that of `make test`'s export.
+    """
+    chosen: dict[str, object] = {}
+    if execution_precision != "auto":
+        chosen["execution_precision"] = execution_precision
+    return exported_workspace(weight_format, "versioned", source=None, max_length=512, **chosen)
